@@ -1,0 +1,83 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .res_partner import ABC_TIERS, CHURN_STATES, VALUE_SEGMENTS
+
+FLAG_COLUMNS = (
+    "churn_newly_churned",
+    "churn_traded_recently",
+    "churn_not_traded_recently",
+    "churn_sales_plunge",
+    "churn_sales_surge",
+    "churn_orders_plunge",
+    "churn_orders_rise",
+    "churn_cycle_overdue",
+)
+
+
+class CustomerChurnRun(models.Model):
+    """One recompute of one company: when, how long, and how many customers in each segment."""
+
+    _name = "customer.churn.run"
+    _description = "Customer Churn Run"
+    _order = "as_of desc, id desc"
+    _rec_name = "as_of"
+
+    company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade")
+    as_of = fields.Date(string="Figures As Of", required=True, readonly=True)
+    duration = fields.Float(string="Duration (s)", readonly=True, digits=(16, 2))
+    customers = fields.Integer(readonly=True)
+    never_count = fields.Integer(string="Never Traded", readonly=True)
+    active_count = fields.Integer(string="Active", readonly=True)
+    at_risk_count = fields.Integer(string="At Risk", readonly=True)
+    churned_count = fields.Integer(string="Churned", readonly=True)
+    segment_counts = fields.Json(readonly=True, help="Count of customers per flag, tier and value segment.")
+    snapshot_ids = fields.One2many("customer.churn.snapshot", "run_id", string="Customer Snapshots")
+
+    @api.model
+    def _record(self, company, as_of, result, duration):
+        """Keep the run's counts and each customer's state and tiers, then apply the retention."""
+        states = result["churn_state"].value_counts()
+        run = self.create(
+            {
+                "company_id": company.id,
+                "as_of": as_of,
+                "duration": duration,
+                "customers": len(result),
+                **{f"{key}_count": int(states.get(key, 0)) for key, _label in CHURN_STATES},
+                "segment_counts": self._count_segments(result),
+            }
+        )
+        self.env["customer.churn.snapshot"]._record_from_figures(run)
+        self._purge_old_runs(company)
+        return run
+
+    @api.model
+    def _count_segments(self, result):
+        counts = {column: int(result[column].sum()) for column in FLAG_COLUMNS}
+        for column, keys in (("abc_tier", ABC_TIERS), ("abc_tier_prev", ABC_TIERS), ("value_segment", VALUE_SEGMENTS)):
+            values = result[column].value_counts()
+            counts.update({f"{column}:{key}": int(values.get(key, 0)) for key, _label in keys})
+        return counts
+
+    def _purge_old_runs(self, company):
+        horizon = fields.Date.today() - relativedelta(days=company.churn_history_days)
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM customer_churn_run WHERE company_id = %s AND as_of < %s",
+                company.id,
+                horizon,
+            )
+        )
+
+    def _get_summary(self):
+        self.ensure_one()
+        return {
+            "run_id": self.id,
+            "as_of": self.as_of,
+            "customers": self.customers,
+            "seconds": round(self.duration, 3),
+            **{key: self[f"{key}_count"] for key, _label in CHURN_STATES},
+        }

@@ -1,0 +1,169 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..lib import ChurnSettings
+
+# Company field -> ChurnSettings attribute: one place maps the settings page to the engine.
+SETTINGS_FIELDS = {
+    "churn_period_days": "period_days",
+    "churn_at_risk_days": "at_risk_days",
+    "churn_churned_days": "churned_days",
+    "churn_sales_plunge_percent": "sales_plunge_percent",
+    "churn_sales_surge_percent": "sales_surge_percent",
+    "churn_orders_plunge_count": "orders_plunge_count",
+    "churn_orders_rise_count": "orders_rise_count",
+    "churn_cycle_multiplier": "cycle_multiplier",
+    "churn_cycle_window_days": "cycle_window_days",
+    "churn_cycle_min_order_days": "cycle_min_order_days",
+    "churn_abc_a_percent": "abc_a_percent",
+    "churn_abc_b_percent": "abc_b_percent",
+    "churn_value_window_days": "value_window_days",
+    "churn_value_very_important_percent": "value_very_important_percent",
+    "churn_value_important_percent": "value_important_percent",
+    "churn_value_general_percent": "value_general_percent",
+}
+DEFAULTS = ChurnSettings()
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    churn_period_days = fields.Integer(
+        string="Comparison Period (days)",
+        default=DEFAULTS.period_days,
+        help="Length P of the current window (the P days ending on the reference date) and of the "
+        "previous window before it, used for sales and order-count changes.",
+    )
+    churn_at_risk_days = fields.Integer(
+        string="At Risk After (days)",
+        default=DEFAULTS.at_risk_days,
+        help="A customer whose last order is at least this many days old is at risk (即将流失).",
+    )
+    churn_churned_days = fields.Integer(
+        string="Churned After (days)",
+        default=DEFAULTS.churned_days,
+        help="A customer whose last order is at least this many days old is churned (已流失).",
+    )
+    churn_sales_plunge_percent = fields.Float(
+        string="Sales Plunge (%)",
+        default=DEFAULTS.sales_plunge_percent,
+        help="Sales of the current window at least this much below the previous window: sales plunge.",
+    )
+    churn_sales_surge_percent = fields.Float(
+        string="Sales Surge (%)",
+        default=DEFAULTS.sales_surge_percent,
+        help="Sales of the current window at least this much above the previous window: sales surge.",
+    )
+    churn_orders_plunge_count = fields.Integer(
+        string="Order-Count Plunge (more than)",
+        default=DEFAULTS.orders_plunge_count,
+        help="Orders of the previous window minus orders of the current window above this number: "
+        "order-count plunge.",
+    )
+    churn_orders_rise_count = fields.Integer(
+        string="Order-Count Rise (more than)",
+        default=DEFAULTS.orders_rise_count,
+        help="Orders of the current window minus orders of the previous window above this number: "
+        "order-count rise.",
+    )
+    churn_cycle_multiplier = fields.Float(
+        string="Overdue After (order cycles)",
+        default=DEFAULTS.cycle_multiplier,
+        help="A customer is overdue when its days without orders exceed this many of its own order cycles.",
+    )
+    churn_cycle_window_days = fields.Integer(
+        string="Order Cycle Window (days)",
+        default=DEFAULTS.cycle_window_days,
+        help="The order cycle is the median gap between order days within this many days.",
+    )
+    churn_cycle_min_order_days = fields.Integer(
+        string="Order Cycle Needs (order days)",
+        default=DEFAULTS.cycle_min_order_days,
+        help="Fewest distinct order days in the window for a customer to have an order cycle.",
+    )
+    churn_abc_a_percent = fields.Integer(
+        string="ABC: A Share (%)",
+        default=DEFAULTS.abc_a_percent,
+        help="Customers holding the first this-many percent of last month's revenue are tier A.",
+    )
+    churn_abc_b_percent = fields.Integer(
+        string="ABC: B Share (%)",
+        default=DEFAULTS.abc_b_percent,
+        help="The next this-many percent of last month's revenue are tier B; the rest is tier C.",
+    )
+    churn_value_window_days = fields.Integer(
+        string="Value Segment Window (days)",
+        default=DEFAULTS.value_window_days,
+        help="Customers are ranked by their revenue over this many days for the value segment.",
+    )
+    churn_value_very_important_percent = fields.Integer(
+        string="Very Important (% of customers)",
+        default=DEFAULTS.value_very_important_percent,
+        help="Share of the ranked customers, from the top, that are very important.",
+    )
+    churn_value_important_percent = fields.Integer(
+        string="Important (% of customers)",
+        default=DEFAULTS.value_important_percent,
+        help="Share of the ranked customers, after the very important ones, that are important.",
+    )
+    churn_value_general_percent = fields.Integer(
+        string="General (% of customers)",
+        default=DEFAULTS.value_general_percent,
+        help="Share of the ranked customers, after the important ones, that are general; the rest are dormant.",
+    )
+
+    churn_history_days = fields.Integer(
+        string="Keep Run History (days)",
+        default=90,
+        help="Runs older than this, with each customer's state and tiers at that run, are deleted.",
+    )
+
+    @api.constrains(*SETTINGS_FIELDS, "churn_history_days")
+    def _check_churn_settings(self):
+        for company in self:
+            if errors := company._get_churn_settings_errors():
+                raise ValidationError("\n".join(errors))
+
+    def _get_churn_settings_errors(self):
+        self.ensure_one()
+        errors = []
+        if self.churn_period_days < 1:
+            errors.append(_("The comparison period must be at least one day."))
+        if not 1 <= self.churn_at_risk_days < self.churn_churned_days:
+            errors.append(_("At-risk days must be at least 1 and fewer than churned days."))
+        if not 0 < self.churn_sales_plunge_percent < 100:
+            errors.append(_("The sales plunge percentage must be between 0 and 100 (both excluded)."))
+        if self.churn_sales_surge_percent <= 0:
+            errors.append(_("The sales surge percentage must be above 0."))
+        if self.churn_orders_plunge_count < 0 or self.churn_orders_rise_count < 0:
+            errors.append(_("Order-count differences cannot be negative."))
+        if self.churn_cycle_multiplier <= 0:
+            errors.append(_("The order-cycle multiplier must be above 0."))
+        if self.churn_cycle_min_order_days < 2:
+            errors.append(_("An order cycle needs at least 2 order days."))
+        if self.churn_cycle_window_days < 2 or self.churn_value_window_days < 1:
+            errors.append(_("The order-cycle and value-segment windows must span at least a few days."))
+        if self.churn_abc_a_percent < 1 or self.churn_abc_b_percent < 0:
+            errors.append(_("The A share must be at least 1% and the B share cannot be negative."))
+        if self.churn_abc_a_percent + self.churn_abc_b_percent > 100:
+            errors.append(_("The A and B shares together cannot exceed 100%."))
+        bands = (
+            self.churn_value_very_important_percent,
+            self.churn_value_important_percent,
+            self.churn_value_general_percent,
+        )
+        if self.churn_history_days < 1:
+            errors.append(_("Run history must be kept for at least one day."))
+        if min(bands) < 0 or sum(bands) > 100:
+            errors.append(_("Value segment bands cannot be negative and together cannot exceed 100%."))
+        return errors
+
+    def _get_churn_settings(self):
+        """The company's thresholds as the engine's plain settings object."""
+        self.ensure_one()
+        return ChurnSettings(**{attr: self[fname] for fname, attr in SETTINGS_FIELDS.items()})
+
+    def _get_churn_timezone(self):
+        """The company's timezone (its partner's), UTC when unset (SPEC §1)."""
+        self.ensure_one()
+        return self.partner_id.tz or "UTC"

@@ -1,0 +1,42 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    churn_period_days = fields.Integer(related="company_id.churn_period_days", readonly=False)
+    churn_at_risk_days = fields.Integer(related="company_id.churn_at_risk_days", readonly=False)
+    churn_churned_days = fields.Integer(related="company_id.churn_churned_days", readonly=False)
+    churn_sales_plunge_percent = fields.Float(related="company_id.churn_sales_plunge_percent", readonly=False)
+    churn_sales_surge_percent = fields.Float(related="company_id.churn_sales_surge_percent", readonly=False)
+    churn_orders_plunge_count = fields.Integer(related="company_id.churn_orders_plunge_count", readonly=False)
+    churn_orders_rise_count = fields.Integer(related="company_id.churn_orders_rise_count", readonly=False)
+    churn_cycle_multiplier = fields.Float(related="company_id.churn_cycle_multiplier", readonly=False)
+    churn_cycle_window_days = fields.Integer(related="company_id.churn_cycle_window_days", readonly=False)
+    churn_cycle_min_order_days = fields.Integer(related="company_id.churn_cycle_min_order_days", readonly=False)
+    churn_abc_a_percent = fields.Integer(related="company_id.churn_abc_a_percent", readonly=False)
+    churn_abc_b_percent = fields.Integer(related="company_id.churn_abc_b_percent", readonly=False)
+    churn_abc_c_percent = fields.Integer(
+        string="ABC: C Share (%)", compute="_compute_churn_abc_c_percent", help="What A and B leave: tier C."
+    )
+    churn_value_window_days = fields.Integer(related="company_id.churn_value_window_days", readonly=False)
+    churn_value_very_important_percent = fields.Integer(
+        related="company_id.churn_value_very_important_percent", readonly=False
+    )
+    churn_value_important_percent = fields.Integer(related="company_id.churn_value_important_percent", readonly=False)
+    churn_value_general_percent = fields.Integer(related="company_id.churn_value_general_percent", readonly=False)
+    churn_history_days = fields.Integer(related="company_id.churn_history_days", readonly=False)
+
+    def _compute_churn_abc_c_percent(self):
+        for settings in self:
+            settings.churn_abc_c_percent = 100 - settings.churn_abc_a_percent - settings.churn_abc_b_percent
+
+    def action_churn_abc_preset_80_20(self):
+        """The 2-8 rule: A holds the first 20% of revenue, B the next 60%."""
+        self.write({"churn_abc_a_percent": 20, "churn_abc_b_percent": 60})
+        return self.execute()
+
+    def action_churn_recompute_now(self):
+        self.execute()
+        return self.env["customer.churn.recompute"].create({"company_ids": self.company_id.ids}).action_recompute()
+
