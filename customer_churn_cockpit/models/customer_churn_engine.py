@@ -102,6 +102,7 @@ AGGREGATE_NAMES = [
     "rev_month", "rev_month_prev", "rev_value", "cycle_days", "last_visit_date", "last_coupon_date",
 ]  # fmt: skip
 DATE_NAMES = ("first_day", "last_day", "last_visit_date", "last_coupon_date")
+NUMBER_NAMES = ("rev_cur", "rev_prev", "cnt_cur", "cnt_prev", "rev_month", "rev_month_prev", "rev_value", "cycle_days")
 
 
 class CustomerChurnEngine(models.AbstractModel):
@@ -192,6 +193,8 @@ class CustomerChurnEngine(models.AbstractModel):
         frame = pd.DataFrame(self.env.cr.fetchall(), columns=AGGREGATE_NAMES).set_index("partner_id")
         for name in DATE_NAMES:
             frame[name] = pd.to_datetime(frame[name])
+        for name in NUMBER_NAMES:
+            frame[name] = frame[name].astype("float64")
         return frame
 
     def _store_figures(self, company, result):

@@ -28,3 +28,4 @@ class CustomerChurnSnapshot(models.Model):
                 run.id,
             )
         )
+        run.invalidate_recordset(["snapshot_ids"])
