@@ -1,4 +1,4 @@
 """Pure-Python churn classification: no Odoo import, unit-testable with plain pandas."""
 
-from .classify import ChurnSettings, classify_customers, result_columns
+from .classify import RANK_COLUMNS, ChurnSettings, classify_customers, result_columns
 from .windows import Windows

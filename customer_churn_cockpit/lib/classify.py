@@ -16,6 +16,9 @@ EPSILON = 1e-9
 
 TIER_RANK = {"A": 4, "B": 3, "C": 2, "D": 1}
 
+# Figures that rank a customer against all others: only a full run can compute them.
+RANK_COLUMNS = ("abc_tier", "abc_tier_prev", "abc_trend", "value_segment")
+
 AGGREGATE_COLUMNS = (
     "first_day",
     "last_day",

@@ -4,3 +4,7 @@ from . import res_partner
 from . import customer_churn_engine
 from . import customer_churn_run
 from . import customer_churn_snapshot
+from . import sale_order
+from . import sale_order_line
+from . import mail_activity
+from . import loyalty_card

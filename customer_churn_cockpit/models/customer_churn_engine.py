@@ -10,7 +10,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..lib import Windows, classify_customers, result_columns
+from ..lib import RANK_COLUMNS, Windows, classify_customers, result_columns
 
 _logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ WITH orders AS (
      WHERE so.state = 'sale'
        AND so.company_id = %(company_id)s
        AND so.date_order < %(orders_before)s
+       AND %(order_scope)s
 ), daily AS (
     SELECT partner_id, day, SUM(amount) AS amount, COUNT(*) AS orders
       FROM orders
@@ -71,6 +72,7 @@ WITH orders AS (
        AND act.activity_type_id = %(visit_type_id)s
        AND act.date_done IS NOT NULL
        AND act.date_done <= %(as_of)s
+       AND %(visit_scope)s
   GROUP BY target.commercial_partner_id
 ), coupons AS (
     SELECT holder.commercial_partner_id AS partner_id,
@@ -80,6 +82,7 @@ WITH orders AS (
       JOIN res_partner holder ON holder.id = card.partner_id
      WHERE (program.company_id = %(company_id)s OR program.company_id IS NULL)
        AND card.create_date < %(orders_before)s
+       AND %(coupon_scope)s
   GROUP BY holder.commercial_partner_id
 )
 SELECT partner.id AS partner_id,
@@ -95,6 +98,7 @@ SELECT partner.id AS partner_id,
    AND partner.commercial_partner_id = partner.id
    AND NOT EXISTS (SELECT 1 FROM res_company company WHERE company.partner_id = partner.id)
    AND (partner.customer_rank > 0 OR pc.partner_id IS NOT NULL)
+   AND %(customer_scope)s
 """
 
 AGGREGATE_NAMES = [
@@ -166,8 +170,11 @@ class CustomerChurnEngine(models.AbstractModel):
             _logger.warning("churn recompute of %s skipped: another one is running", company.name)
             raise UserError(_("The figures of %s are being recomputed already; try again in a moment.", company.name))
 
-    def _extract_aggregates(self, company, windows, settings):
-        """One SQL pass over the company's confirmed orders: one row of aggregates per customer."""
+    def _extract_aggregates(self, company, windows, settings, partner_ids=None):
+        """One SQL pass over the company's confirmed orders: one row of aggregates per customer.
+
+        ``partner_ids`` restricts the pass to these commercial partners (incremental refresh).
+        """
         self.env.flush_all()
         visit_type = self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit", raise_if_not_found=False)
         self.env.cr.execute(
@@ -188,6 +195,7 @@ class CustomerChurnEngine(models.AbstractModel):
                 cycle_start=windows.cycle_start,
                 cycle_min_days=settings.cycle_min_order_days,
                 visit_type_id=visit_type.id if visit_type else None,
+                **self._scope_conditions(partner_ids),
             )
         )
         frame = pd.DataFrame(self.env.cr.fetchall(), columns=AGGREGATE_NAMES).set_index("partner_id")
@@ -197,14 +205,44 @@ class CustomerChurnEngine(models.AbstractModel):
             frame[name] = frame[name].astype("float64")
         return frame
 
-    def _store_figures(self, company, result):
-        """Write every figure of every customer with one COPY and one UPDATE.
+    def _scope_conditions(self, partner_ids):
+        if partner_ids is None:
+            return dict.fromkeys(("order_scope", "visit_scope", "coupon_scope", "customer_scope"), SQL("TRUE"))
+        ids = list(partner_ids)
+        return {
+            # Through the partner index: every order of the customer and of its contacts.
+            "order_scope": SQL(
+                "so.partner_id IN (SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%s))", ids
+            ),
+            "visit_scope": SQL("target.commercial_partner_id = ANY(%s)", ids),
+            "coupon_scope": SQL("holder.commercial_partner_id = ANY(%s)", ids),
+            "customer_scope": SQL("partner.id = ANY(%s)", ids),
+        }
 
-        Partners that were customers of the company at the last run but are no longer (archived,
-        merged) lose their figures for this company, so no stale segment lists them.
+    @api.model
+    def _refresh_customers(self, company, partner_ids):
+        """Bring these customers' own figures (SPEC §2–§4, §7) up to date, as of today.
+
+        Rank-based figures (ABC tier, value segment) depend on every other customer: they stay
+        as the last full run left them.
+        """
+        as_of = self._today(company)
+        settings = company._get_churn_settings()
+        windows = Windows(as_of, settings.period_days, settings.cycle_window_days, settings.value_window_days)
+        aggregates = self._extract_aggregates(company, windows, settings, partner_ids)
+        result = classify_customers(aggregates, windows, settings)
+        columns = [name for name in result_columns() if name not in RANK_COLUMNS]
+        self._store_figures(company, result, columns, partner_ids)
+
+    def _store_figures(self, company, result, columns=None, partner_ids=None):
+        """Write the figures of the customers with one COPY and one UPDATE.
+
+        Partners in scope (all, or ``partner_ids``) that were customers of the company at the last
+        run but are no longer (archived, merged, orders moved away) lose their figures for this
+        company, so no stale segment lists them.
         """
         Partner = self.env["res.partner"]
-        columns = result_columns()
+        columns = columns or result_columns()
         self._copy_to_temp_table(result, columns, Partner)
         key = str(company.id)
         assignments = SQL(", ").join(
@@ -225,14 +263,18 @@ class CustomerChurnEngine(models.AbstractModel):
                 assignments,
             )
         )
-        removals = SQL(", ").join(SQL("%s = %s - %s", SQL.identifier(n), SQL.identifier(n), key) for n in columns)
+        removals = SQL(", ").join(
+            SQL("%s = %s - %s", SQL.identifier(n), SQL.identifier(n), key) for n in result_columns()
+        )
         cr.execute(
             SQL(
                 """UPDATE res_partner SET %s
                     WHERE churn_state ? %s
-                      AND id NOT IN (SELECT partner_id FROM churn_figures)""",
+                      AND id NOT IN (SELECT partner_id FROM churn_figures)
+                      AND %s""",
                 removals,
                 key,
+                SQL("TRUE") if partner_ids is None else SQL("id = ANY(%s)", list(partner_ids)),
             )
         )
         Partner.invalidate_model(columns)
@@ -253,3 +295,28 @@ class CustomerChurnEngine(models.AbstractModel):
         buffer.seek(0)
         cr._obj.copy_expert("COPY churn_figures FROM STDIN WITH (FORMAT csv)", buffer)
         cr.execute("ANALYZE churn_figures")
+
+    @api.model
+    def _mark_for_refresh(self, company_ids, partner_ids):
+        """Refresh these customers in these companies when the transaction commits.
+
+        Batching at commit costs one scoped SQL pass per company however many orders a
+        transaction touches, and sees the amounts after Odoo's own recomputations.
+        """
+        if not partner_ids or not company_ids:
+            return
+        pending = self.env.cr.precommit.data.setdefault("customer_churn_cockpit.refresh", {})
+        if not pending:
+            self.env.cr.precommit.add(self._refresh_pending)
+        for company_id in company_ids:
+            pending.setdefault(company_id, set()).update(partner_ids)
+
+    def _refresh_pending(self):
+        pending = self.env.cr.precommit.data.pop("customer_churn_cockpit.refresh", {})
+        engine = self.sudo()
+        companies = engine.env["res.company"].browse(list(pending)).exists()
+        # Companies never computed have no figures to keep current.
+        computed = set(engine.env["customer.churn.run"].search([("company_id", "in", companies.ids)]).company_id.ids)
+        for company in companies.filtered(lambda c: c.id in computed):
+            partners = engine.env["res.partner"].browse(list(pending[company.id])).exists()
+            engine._refresh_customers(company, set(partners.commercial_partner_id.ids))

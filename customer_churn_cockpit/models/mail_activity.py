@@ -1,0 +1,16 @@
+from odoo import models
+
+
+class MailActivity(models.Model):
+    _inherit = "mail.activity"
+
+    def _action_done(self, feedback=False, attachment_ids=None):
+        """A customer visit marked done moves the customer's last visit date (SPEC §7)."""
+        visit_type = self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit", raise_if_not_found=False)
+        visits = self.filtered(lambda act: act.res_model == "res.partner" and act.activity_type_id == visit_type)
+        partner_ids = set(self.env["res.partner"].browse(visits.mapped("res_id")).exists().commercial_partner_id.ids)
+        result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
+        if partner_ids:
+            companies = self.env["res.company"].sudo().search([])
+            self.env["customer.churn.engine"]._mark_for_refresh(companies.ids, partner_ids)
+        return result
