@@ -14,6 +14,8 @@
         "data/mail_activity_type.xml",
         "data/ir_cron.xml",
         "wizards/customer_churn_recompute_views.xml",
+        "wizards/customer_churn_plan_visit_views.xml",
+        "wizards/customer_churn_send_coupon_views.xml",
         "views/res_partner_views.xml",
         "views/customer_churn_run_views.xml",
         "views/res_config_settings_views.xml",

@@ -1,6 +1,15 @@
+import os
+
 import pytest
 
-from odoo_harness import CONF, clone_database, drop_database, ensure_template, require_configuration
+from odoo_harness import (
+    CONF,
+    clone_database,
+    drop_abandoned_test_databases,
+    drop_database,
+    ensure_template,
+    require_configuration,
+)
 
 require_configuration()
 
@@ -10,7 +19,7 @@ from odoo.tools import config  # noqa: E402
 
 config.parse_config(["-c", CONF, "--log-level=warn"])
 
-TEST_DB = "cct_test"
+TEST_DB = f"cct_test_{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +29,7 @@ def template_db():
 
 @pytest.fixture(scope="session")
 def registry(template_db):
+    drop_abandoned_test_databases()
     clone_database(template_db, TEST_DB)
     registry = odoo.modules.registry.Registry.new(TEST_DB)
     yield registry

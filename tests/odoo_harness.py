@@ -77,16 +77,34 @@ def clone_database(template, name):
 
 
 def ensure_template():
-    """Install the module into a template database, once per version of its source."""
+    """Install the module into a template database, once per version of its source.
+
+    Safe when several test runs start at once: each builds under its own name and the first to
+    finish wins the rename.
+    """
     template = f"cct_tmpl_{source_hash()}"
     if database_exists(template):
         return template
-    building = f"{template}_building"
+    building = f"cct_build_{source_hash()}_{os.getpid()}"
     drop_database(building)
     result = odoo_bin("-d", building, "-i", MODULE, "--load-language=zh_CN", "--stop-after-init", check=False)
     if result.returncode or "ERROR" in result.stderr:
+        drop_database(building)
         raise SystemExit(f"installing {MODULE} failed:\n{result.stderr[-6000:]}")
-    for (stale,) in psql(f"SELECT datname FROM pg_database WHERE datname LIKE 'cct_tmpl_%' AND datname <> '{building}'") or []:
-        drop_database(stale)
+    if database_exists(template):
+        drop_database(building)
+        return template
     psql(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+    for (stale,) in psql(f"SELECT datname FROM pg_database WHERE datname LIKE 'cct_tmpl_%' AND datname <> '{template}'"):
+        drop_database(stale)
     return template
+
+
+def drop_abandoned_test_databases():
+    """Drop the session databases of test runs that died before cleaning up."""
+    for (name,) in psql("SELECT datname FROM pg_database WHERE datname ~ '^cct_test_[0-9]+$'"):
+        pid = int(name.rsplit("_", 1)[1])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            drop_database(name)

@@ -319,4 +319,9 @@ class CustomerChurnEngine(models.AbstractModel):
         computed = set(engine.env["customer.churn.run"].search([("company_id", "in", companies.ids)]).company_id.ids)
         for company in companies.filtered(lambda c: c.id in computed):
             partners = engine.env["res.partner"].browse(list(pending[company.id])).exists()
-            engine._refresh_customers(company, set(partners.commercial_partner_id.ids))
+            try:
+                with engine.env.cr.savepoint():
+                    engine._refresh_customers(company, set(partners.commercial_partner_id.ids))
+            except Exception:
+                # The user's order must be saved whatever happens here; the nightly run catches up.
+                _logger.exception("churn refresh of %s customers of %s failed", len(partners), company.name)

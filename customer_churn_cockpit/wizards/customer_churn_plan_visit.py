@@ -1,0 +1,87 @@
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+from ..models.customer_churn_engine import LOCK_NAMESPACE
+
+VISIT_LOCK_KEY = 1
+
+
+class CustomerChurnPlanVisit(models.TransientModel):
+    """制定拜访计划: one visit activity per customer, for the customer's salesperson."""
+
+    _name = "customer.churn.plan.visit"
+    _inherit = "customer.churn.segment.action"
+    _description = "Plan Customer Visits"
+
+    activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Activity Type",
+        required=True,
+        default=lambda self: self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit"),
+        domain="[('res_model', 'in', (False, 'res.partner'))]",
+    )
+    date_deadline = fields.Date(string="Due Date", required=True, default=lambda self: self._default_deadline())
+    summary = fields.Char(default=lambda self: _("Customer visit"))
+    note = fields.Html(help="What the salesperson should do or bring, e.g. the new price list.")
+    fallback_user_id = fields.Many2one(
+        "res.users",
+        string="Fallback Salesperson",
+        default=lambda self: self.env.user,
+        domain="[('share', '=', False)]",
+        help="Receives the visits of customers that have no salesperson.",
+    )
+
+    @api.model
+    def _default_deadline(self):
+        visit_type = self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
+        return visit_type._get_date_deadline()
+
+    def action_plan(self):
+        self.ensure_one()
+        # Two clicks at once must not both see "no open visit" and plan twice.
+        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)", LOCK_NAMESPACE, VISIT_LOCK_KEY))
+        planned, skipped = self._split_customers()
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+            [self._prepare_activity_vals(partner, user) for partner, user in planned]
+        )
+        return self._show_summary(_("%s visits planned.", len(planned)), len(planned), skipped)
+
+    def _split_customers(self):
+        """(customer, salesperson) pairs to plan, and the skipped customers grouped by reason."""
+        planned, skipped = [], defaultdict(lambda: self.env["res.partner"])
+        is_manager = self.env.user.has_group("customer_churn_cockpit.group_churn_manager")
+        already_planned = self._customers_with_open_visit()
+        for partner in self.partner_ids:
+            user = partner.user_id or self.fallback_user_id
+            if partner.id in already_planned:
+                skipped[_("already has an open visit")] |= partner
+            elif not is_manager and partner.user_id != self.env.user:
+                skipped[_("not your customer")] |= partner
+            elif not user:
+                skipped[_("no salesperson and no fallback")] |= partner
+            else:
+                planned.append((partner, user))
+        return planned, skipped
+
+    def _customers_with_open_visit(self):
+        activities = self.env["mail.activity"].sudo().search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "in", self.partner_ids.ids),
+                ("activity_type_id", "=", self.activity_type_id.id),
+            ]
+        )
+        return set(activities.mapped("res_id"))
+
+    def _prepare_activity_vals(self, partner, user):
+        return {
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_id": partner.id,
+            "activity_type_id": self.activity_type_id.id,
+            "user_id": user.id,
+            "date_deadline": self.date_deadline,
+            "summary": self.summary,
+            "note": self.note,
+        }

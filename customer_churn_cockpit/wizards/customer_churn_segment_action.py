@@ -1,0 +1,48 @@
+from markupsafe import Markup, escape
+
+from odoo import _, api, fields, models
+
+
+class CustomerChurnSegmentAction(models.AbstractModel):
+    """What the visit and coupon wizards share: the selected customers and the closing summary."""
+
+    _name = "customer.churn.segment.action"
+    _description = "Act on a Customer Segment"
+
+    partner_ids = fields.Many2many("res.partner", string="Customers", required=True, default=lambda self: self._default_partners())
+    partner_count = fields.Integer(compute="_compute_partner_count")
+    state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft", required=True)
+    result_summary = fields.Html(readonly=True, sanitize=True)
+
+    @api.model
+    def _default_partners(self):
+        """The customers chosen in a list or kanban: their commercial partners, once each."""
+        if self.env.context.get("active_model") != "res.partner":
+            return self.env["res.partner"]
+        partners = self.env["res.partner"].browse(self.env.context.get("active_ids") or [])
+        return partners.commercial_partner_id
+
+    @api.depends("partner_ids")
+    def _compute_partner_count(self):
+        for wizard in self:
+            wizard.partner_count = len(wizard.partner_ids)
+
+    def _show_summary(self, title, done_count, skipped):
+        """Close with what was done and what was skipped and why, on the same wizard."""
+        lines = [Markup("<p><strong>%s</strong></p>") % title]
+        if skipped:
+            items = Markup("").join(
+                Markup("<li>%s: %s</li>") % (reason, escape(", ".join(sorted(partners.mapped("display_name")))[:500]))
+                for reason, partners in skipped.items()
+            )
+            lines.append(Markup("<p>%s</p><ul>%s</ul>") % (_("Skipped:"), items))
+        self.write({"state": "done", "result_summary": Markup("").join(lines)})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Summary"),
+            "context": {**self.env.context, "done_count": done_count},
+        }

@@ -1,0 +1,102 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+
+class CustomerChurnSendCoupon(models.TransientModel):
+    """发送优惠券: one coupon (loyalty.card) per customer, through Odoo's own coupon generation."""
+
+    _name = "customer.churn.send.coupon"
+    _inherit = "customer.churn.segment.action"
+    _description = "Send Coupons to Customers"
+
+    program_mode = fields.Selection(
+        [("existing", "Existing coupon program"), ("new", "New coupon program")],
+        string="Program",
+        required=True,
+        default="new",
+    )
+    program_id = fields.Many2one(
+        "loyalty.program",
+        string="Coupon Program",
+        domain="[('program_type', '=', 'coupons'), ('company_id', 'in', (False, company_id))]",
+    )
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, required=True)
+    new_program_name = fields.Char(string="Program Name", default=lambda self: _("Win-back coupon"))
+    discount_mode = fields.Selection(
+        [("percent", "Percentage"), ("per_order", "Fixed amount")], default="percent", required=True
+    )
+    discount = fields.Float(default=10.0)
+    minimum_amount = fields.Float(string="Minimum Order", help="Untaxed amount an order needs for the coupon to apply.")
+    valid_until = fields.Date(string="Expires On")
+    send_email = fields.Boolean(
+        string="Send by Email", default=True, help="Send each coupon with the program's email template."
+    )
+
+    @api.constrains("discount", "minimum_amount", "discount_mode")
+    def _check_discount(self):
+        for wizard in self:
+            if wizard.program_mode != "new":
+                continue
+            if wizard.discount <= 0 or (wizard.discount_mode == "percent" and wizard.discount > 100):
+                raise UserError(_("The discount must be above 0 (and at most 100 for a percentage)."))
+            if wizard.minimum_amount < 0:
+                raise UserError(_("The minimum order cannot be negative."))
+
+    def action_send(self):
+        self.ensure_one()
+        program = self.program_id if self.program_mode == "existing" else self._create_program()
+        if not program:
+            raise UserError(_("Choose a coupon program or create a new one."))
+        # Serialise issuing on this program: a double click must not issue twice.
+        self.env.cr.execute(SQL("SELECT id FROM loyalty_program WHERE id = %s FOR UPDATE", program.id))
+        holders = self.env["loyalty.card"].search([("program_id", "=", program.id)]).partner_id
+        new_customers = self.partner_ids - holders
+        if new_customers:
+            self._generate_coupons(program, new_customers)
+        skipped = {_("already has a coupon of this program"): self.partner_ids & holders}
+        self.program_id = program
+        return self._show_summary(
+            _("%(count)s coupons issued in %(program)s.", count=len(new_customers), program=program.name),
+            len(new_customers),
+            {reason: partners for reason, partners in skipped.items() if partners},
+        )
+
+    def _create_program(self):
+        template = self.env["loyalty.program"]._get_template_values()["coupons"]
+        return self.env["loyalty.program"].create(
+            {
+                **template,
+                "name": self.new_program_name or _("Win-back coupon"),
+                "company_id": self.company_id.id,
+                "date_to": self.valid_until,
+                "rule_ids": [(5, 0, 0), (0, 0, {"minimum_amount": self.minimum_amount, "reward_point_amount": 1})],
+                "reward_ids": [
+                    (5, 0, 0),
+                    (
+                        0,
+                        0,
+                        {
+                            "reward_type": "discount",
+                            "discount": self.discount,
+                            "discount_mode": self.discount_mode,
+                            "discount_applicability": "order",
+                            "required_points": 1,
+                        },
+                    ),
+                ],
+            }
+        )
+
+    def _generate_coupons(self, program, customers):
+        generator = self.env["loyalty.generate.wizard"].create(
+            {
+                "program_id": program.id,
+                "mode": "selected",
+                "customer_ids": [(6, 0, customers.ids)],
+                "points_granted": 1,
+                "valid_until": self.valid_until,
+                "description": _("Win-back coupon from the churn cockpit"),
+            }
+        )
+        generator.with_context(loyalty_no_mail=not self.send_email).generate_coupons()

@@ -1,0 +1,148 @@
+"""Act on a segment: visit activities for the reps, coupons through Odoo's loyalty programs."""
+
+from datetime import timedelta
+
+import pytest
+from common import Scenario, days_ago
+
+from odoo import fields
+from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.exceptions import AccessError
+
+
+@pytest.fixture
+def shop(env):
+    return Scenario(env)
+
+
+@pytest.fixture
+def people(env):
+    return {
+        "rep_a": mail_new_test_user(env, login="rep_a", groups="sales_team.group_sale_salesman", name="Rep A"),
+        "rep_b": mail_new_test_user(env, login="rep_b", groups="sales_team.group_sale_salesman", name="Rep B"),
+        "boss": mail_new_test_user(env, login="boss", groups="sales_team.group_sale_manager", name="Sales Boss"),
+    }
+
+
+def visit_wizard(env, partners, user, **values):
+    Wizard = env["customer.churn.plan.visit"].with_user(user)
+    return Wizard.with_context(active_model="res.partner", active_ids=partners.ids).create(values)
+
+
+def visits_of(env, partners):
+    visit_type = env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
+    return env["mail.activity"].search(
+        [("res_model", "=", "res.partner"), ("res_id", "in", partners.ids), ("activity_type_id", "=", visit_type.id)]
+    )
+
+
+def test_manager_plans_one_visit_per_customer_for_its_salesperson(shop, people):
+    env = shop.env
+    mine = shop.customer("Rep A's shop", user_id=people["rep_a"].id)
+    theirs = shop.customer("Rep B's shop", user_id=people["rep_b"].id)
+    orphan = shop.customer("Nobody's shop")
+    customers = mine | theirs | orphan
+    due = fields.Date.today() + timedelta(days=5)
+    wizard = visit_wizard(env, customers, people["boss"], date_deadline=due, fallback_user_id=people["boss"].id)
+    wizard.action_plan()
+    activities = visits_of(env, customers)
+    assert {(a.res_id, a.user_id) for a in activities} == {
+        (mine.id, people["rep_a"]),
+        (theirs.id, people["rep_b"]),
+        (orphan.id, people["boss"]),
+    }
+    assert set(activities.mapped("date_deadline")) == {due}
+    assert "3 visits planned" in wizard.result_summary
+    # Rep A finds the visit in their own activity list.
+    assert env["mail.activity"].with_user(people["rep_a"]).search([("user_id", "=", people["rep_a"].id)]).res_id == mine.id
+
+
+def test_second_click_plans_nothing_twice(shop, people):
+    env = shop.env
+    customers = shop.customer("One", user_id=people["rep_a"].id) | shop.customer("Two", user_id=people["rep_b"].id)
+    visit_wizard(env, customers, people["boss"]).action_plan()
+    again = visit_wizard(env, customers, people["boss"])
+    again.action_plan()
+    assert len(visits_of(env, customers)) == 2
+    assert "0 visits planned" in again.result_summary
+    assert "already has an open visit" in again.result_summary
+
+
+def test_salesperson_plans_only_their_own_customers(shop, people):
+    env = shop.env
+    mine = shop.customer("Mine", user_id=people["rep_a"].id)
+    other = shop.customer("Other", user_id=people["rep_b"].id)
+    wizard = visit_wizard(env, mine | other, people["rep_a"])
+    wizard.action_plan()
+    assert visits_of(env, mine | other).res_id == mine.id
+    assert "not your customer" in wizard.result_summary
+
+
+def test_visit_marked_done_becomes_the_last_visit(shop, people):
+    env = shop.env
+    customer = shop.customer("Visited", user_id=people["rep_a"].id)
+    shop.order(customer, days_ago(20), 10)
+    today = env["customer.churn.engine"]._today(shop.company)
+    shop.recompute(as_of=today)
+    visit_wizard(env, customer, people["boss"]).action_plan()
+    visits_of(env, customer).with_user(people["rep_a"]).action_feedback(feedback="Ordered 20 cases")
+    env.cr.precommit.run()
+    assert shop.figures(customer).churn_last_visit_date == today
+    assert not visits_of(env, customer)  # done: no longer open, so a new visit can be planned
+
+
+def test_only_managers_issue_coupons(shop, people):
+    customer = shop.customer("Shop", user_id=people["rep_a"].id)
+    with pytest.raises(AccessError):
+        shop.env["customer.churn.send.coupon"].with_user(people["rep_a"]).create({"partner_ids": customer.ids})
+
+
+def coupon_wizard(env, partners, user, **values):
+    Wizard = env["customer.churn.send.coupon"].with_user(user)
+    return Wizard.with_context(active_model="res.partner", active_ids=partners.ids).create(values)
+
+
+def test_coupons_one_per_customer_and_never_twice(shop, people):
+    env = shop.env
+    customers = shop.customer("Lost A") | shop.customer("Lost B")
+    wizard = coupon_wizard(env, customers, people["boss"], discount=15, send_email=False)
+    wizard.action_send()
+    program = wizard.program_id
+    assert program.program_type == "coupons" and program.reward_ids.discount == 15
+    cards = env["loyalty.card"].search([("program_id", "=", program.id)])
+    assert sorted(cards.partner_id.ids) == sorted(customers.ids)
+    again = coupon_wizard(env, customers, people["boss"], program_mode="existing", program_id=program.id)
+    again.action_send()
+    assert env["loyalty.card"].search_count([("program_id", "=", program.id)]) == 2
+    assert "already has a coupon of this program" in again.result_summary
+
+
+def test_coupon_applies_on_the_customers_next_order(shop, people):
+    env = shop.env
+    customer = shop.customer("Won back")
+    shop.order(customer, days_ago(60), 100)
+    today = env["customer.churn.engine"]._today(shop.company)
+    shop.recompute(as_of=today)
+    wizard = coupon_wizard(env, customer, people["boss"], discount=10, minimum_amount=50, send_email=False)
+    wizard.action_send()
+    env.cr.precommit.run()
+    assert shop.figures(customer).churn_last_coupon_date == today
+    card = env["loyalty.card"].search([("program_id", "=", wizard.program_id.id)])
+    order = shop.order(customer, today, 200, state="draft")
+    apply = env["sale.loyalty.coupon.wizard"].create({"order_id": order.id, "coupon_code": card.code})
+    action = apply.action_apply()
+    reward = wizard.program_id.reward_ids
+    reward_wizard = env["sale.loyalty.reward.wizard"].with_context(action["context"]).create({})
+    assert reward in reward_wizard.reward_ids  # offered to the salesperson as in the Sales app
+    reward_wizard.selected_reward_id = reward
+    reward_wizard.action_apply()
+    assert order.order_line.filtered("reward_id").reward_id == reward
+    assert order.amount_untaxed == pytest.approx(180)
+    order.action_confirm()
+    assert card.points == 0  # the coupon is spent
+
+
+def test_bad_coupon_values_are_refused(shop, people):
+    customer = shop.customer("Shop")
+    with pytest.raises(Exception, match="discount"):
+        coupon_wizard(shop.env, customer, people["boss"], discount=150)
