@@ -1,2 +1,3 @@
+# ruff: noqa: I001
 from . import models
 from . import wizards

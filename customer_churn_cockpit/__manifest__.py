@@ -18,9 +18,14 @@
         "wizards/customer_churn_send_coupon_views.xml",
         "views/res_partner_views.xml",
         "views/customer_churn_run_views.xml",
+        "views/customer_churn_winback_views.xml",
         "views/res_config_settings_views.xml",
+        "views/customer_churn_board_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["customer_churn_cockpit/static/src/board/**/*"],
+    },
     "application": True,
     "installable": True,
 }

@@ -47,7 +47,9 @@ class Scenario:
             "partner_id": partner.id,
             "company_id": company.id,
             "order_line": [
-                Command.create({"product_id": self.product.id, "product_uom_qty": 1, "price_unit": amount, "tax_id": False})
+                Command.create(
+                    {"product_id": self.product.id, "product_uom_qty": 1, "price_unit": amount, "tax_id": False}
+                )
             ],
         }
         if currency:

@@ -20,11 +20,14 @@ ODOO_SRC = Path(os.environ.get("ODOO_SRC", "/opt/odoo/18.0"))
 
 def require_configuration():
     if not CONF or not Path(CONF).exists():
-        raise SystemExit("Run the tests through the project's command, which prepares Odoo and PostgreSQL: ./cockpit test")
+        raise SystemExit(
+            "Run the tests through the project's command, which prepares Odoo and PostgreSQL: ./cockpit test"
+        )
 
 
 def source_hash():
-    digest = hashlib.sha1()
+    """Hash of the module's files and of this recipe: a change to either rebuilds the template."""
+    digest = hashlib.sha1(Path(__file__).read_bytes())
     for path in sorted((ROOT / MODULE).rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(ROOT)).encode())
@@ -40,7 +43,7 @@ def odoo_bin(*args, check=True):
 def run_python(code, *args):
     """Run Python code in a fresh interpreter (for what must commit, or start a new registry)."""
     env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False)
     if result.returncode:
         raise AssertionError(f"subprocess failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -87,7 +90,10 @@ def ensure_template():
         return template
     building = f"cct_build_{source_hash()}_{os.getpid()}"
     drop_database(building)
-    result = odoo_bin("-d", building, "-i", MODULE, "--load-language=zh_CN", "--stop-after-init", check=False)
+    result = odoo_bin("-d", building, "-i", MODULE, "--stop-after-init", check=False)
+    if not result.returncode:
+        # Chinese beside English; loaded at creation it would become the only language.
+        result = odoo_bin("-d", building, "--load-language=zh_CN", "--stop-after-init", check=False)
     if result.returncode or "ERROR" in result.stderr:
         drop_database(building)
         raise SystemExit(f"installing {MODULE} failed:\n{result.stderr[-6000:]}")
@@ -95,7 +101,9 @@ def ensure_template():
         drop_database(building)
         return template
     psql(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
-    for (stale,) in psql(f"SELECT datname FROM pg_database WHERE datname LIKE 'cct_tmpl_%' AND datname <> '{template}'"):
+    for (stale,) in psql(
+        f"SELECT datname FROM pg_database WHERE datname LIKE 'cct_tmpl_%' AND datname <> '{template}'"
+    ):
         drop_database(stale)
     return template
 

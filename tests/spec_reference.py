@@ -42,7 +42,9 @@ def reference_figures(customers, orders, as_of, s):
     for c in customers:
         f = figures[c]
         f["abc_trend"] = trend(f["abc_tier"], f["abc_tier_prev"])
-        f["abc_revenue"] = sum((o.amount for o in tx[c] if month_bounds(as_of, 1)[0] <= o.day <= month_bounds(as_of, 1)[1]), Fraction(0))
+        f["abc_revenue"] = sum(
+            (o.amount for o in tx[c] if month_bounds(as_of, 1)[0] <= o.day <= month_bounds(as_of, 1)[1]), Fraction(0)
+        )
     segments = value_segments(customers, tx, as_of, s)
     for c in customers:
         figures[c]["value_segment"] = segments[c]

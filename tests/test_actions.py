@@ -3,11 +3,13 @@
 from datetime import timedelta
 
 import pytest
-from common import Scenario, days_ago
 
 from odoo import fields
-from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.exceptions import AccessError
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from common import Scenario, days_ago
 
 
 @pytest.fixture
@@ -54,7 +56,9 @@ def test_manager_plans_one_visit_per_customer_for_its_salesperson(shop, people):
     assert set(activities.mapped("date_deadline")) == {due}
     assert "3 visits planned" in wizard.result_summary
     # Rep A finds the visit in their own activity list.
-    assert env["mail.activity"].with_user(people["rep_a"]).search([("user_id", "=", people["rep_a"].id)]).res_id == mine.id
+    assert (
+        env["mail.activity"].with_user(people["rep_a"]).search([("user_id", "=", people["rep_a"].id)]).res_id == mine.id
+    )
 
 
 def test_second_click_plans_nothing_twice(shop, people):

@@ -1,6 +1,7 @@
 """Sales and order-count changes between the two windows, and the own-cycle rhythm (SPEC §4)."""
 
 import pytest
+
 from common import Scenario, days_ago
 
 

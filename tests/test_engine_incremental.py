@@ -4,9 +4,10 @@ import random
 from datetime import timedelta
 
 import pytest
-from common import Scenario
 
 from odoo.addons.customer_churn_cockpit.lib import RANK_COLUMNS, result_columns
+
+from common import Scenario
 
 PER_CUSTOMER = [name for name in result_columns() if name not in RANK_COLUMNS]
 

@@ -4,15 +4,15 @@ from datetime import datetime, time, timedelta
 from fractions import Fraction
 
 import pytest
-from common import AS_OF, M1, M2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from spec_reference import Order, reference_figures
 
 from odoo import Command
 
-AMOUNTS = [-30, 0, 10, 20, 25, 30, 40, 50, 70, 100, 120, 250]
+from common import AS_OF, M1, M2
+from spec_reference import Order, reference_figures
 
+AMOUNTS = [-30, 0, 10, 20, 25, 30, 40, 50, 70, 100, 120, 250]
 
 
 def boundary_days(config):
@@ -94,7 +94,9 @@ def check_example(env, product, history, config):
                 "company_id": company.id,
                 "state": o.state,
                 "date_order": datetime.combine(o.day, time(9, 30)),
-                "order_line": [Command.create({"product_id": product.id, "price_unit": float(o.amount), "tax_id": False})],
+                "order_line": [
+                    Command.create({"product_id": product.id, "price_unit": float(o.amount), "tax_id": False})
+                ],
             }
             for o in orders
         ]

@@ -3,9 +3,10 @@
 from datetime import time
 
 import pytest
-from common import Scenario, days_ago
 
 from odoo import Command
+
+from common import Scenario, days_ago
 
 
 @pytest.fixture
@@ -29,8 +30,10 @@ def test_order_day_is_local_to_the_company_timezone(shop):
 
 def test_foreign_currency_order_counts_in_company_currency(shop):
     env = shop.env
-    foreign = env["res.currency"].with_context(active_test=False).search(
-        [("id", "!=", shop.company.currency_id.id), ("name", "in", ["EUR", "USD", "CNY"])], limit=1
+    foreign = (
+        env["res.currency"]
+        .with_context(active_test=False)
+        .search([("id", "!=", shop.company.currency_id.id), ("name", "in", ["EUR", "USD", "CNY"])], limit=1)
     )
     foreign.active = True
     env["res.currency.rate"].create(

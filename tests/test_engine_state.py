@@ -1,6 +1,7 @@
 """Churn state and the recency flags (SPEC §3, §4): each threshold the day before, on and after."""
 
 import pytest
+
 from common import AS_OF, Scenario, days_ago
 
 

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+
 from common import AS_OF, M1, M2, Scenario, days_ago
 
 

@@ -3,9 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from common import AS_OF, Scenario, days_ago
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from common import AS_OF, Scenario, days_ago
 
 
 @pytest.fixture
@@ -78,3 +81,12 @@ def test_history_keeps_counts_and_purges_old_runs(shop):
     old = shop.env["customer.churn.run"].create({"company_id": shop.company.id, "as_of": days_ago(800)})
     shop.recompute()
     assert not old.exists()
+
+
+def test_only_managers_recompute(shop):
+    rep = mail_new_test_user(shop.env, login="rep_r", groups="sales_team.group_sale_salesman")
+    boss = mail_new_test_user(shop.env, login="boss_r", groups="sales_team.group_sale_manager")
+    with pytest.raises(AccessError):
+        shop.env["customer.churn.engine"].with_user(rep).recompute(shop.company, AS_OF)
+    summary = shop.env["customer.churn.engine"].with_user(boss).recompute(shop.company, AS_OF)
+    assert summary["companies"][shop.company.id]["as_of"] == AS_OF

@@ -19,7 +19,11 @@ from odoo.exceptions import ValidationError
         {"churn_cycle_min_order_days": 1},
         {"churn_abc_a_percent": 60, "churn_abc_b_percent": 50},
         {"churn_abc_a_percent": 0},
-        {"churn_value_very_important_percent": 50, "churn_value_important_percent": 30, "churn_value_general_percent": 30},
+        {
+            "churn_value_very_important_percent": 50,
+            "churn_value_important_percent": 30,
+            "churn_value_general_percent": 30,
+        },
         {"churn_value_general_percent": -1},
         {"churn_history_days": 0},
     ],
@@ -38,6 +42,7 @@ def test_valid_settings_are_saved_per_company(env):
 
 def test_error_message_is_translated(env):
     env["res.lang"]._activate_lang("zh_CN")
+    env["ir.module.module"]._load_module_terms(["customer_churn_cockpit"], ["zh_CN"])
     chinese = env["res.config.settings"].with_context(lang="zh_CN")
     with pytest.raises(ValidationError) as error:
         chinese.create({"churn_at_risk_days": 30, "churn_churned_days": 20}).execute()

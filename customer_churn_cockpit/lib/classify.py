@@ -84,7 +84,10 @@ def classify_customers(aggregates, windows, settings):
     _set_abc(result, agg, windows, settings)
     result["value_segment"] = _value_segment(agg, traded, settings)
     # Visit and coupon context (SPEC §7) is passed through as extracted.
-    for column, source in (("churn_last_visit_date", "last_visit_date"), ("churn_last_coupon_date", "last_coupon_date")):
+    for column, source in (
+        ("churn_last_visit_date", "last_visit_date"),
+        ("churn_last_coupon_date", "last_coupon_date"),
+    ):
         if source in agg:
             result[column] = agg[source]
     return result
@@ -226,7 +229,11 @@ def _value_segment(agg, traded, settings):
         important = very + settings.value_important_percent
         general = important + settings.value_general_percent
         segments[ranked.index] = np.select(
-            [rank <= _ceil_share(very, count), rank <= _ceil_share(important, count), rank <= _ceil_share(general, count)],
+            [
+                rank <= _ceil_share(very, count),
+                rank <= _ceil_share(important, count),
+                rank <= _ceil_share(general, count),
+            ],
             ["very_important", "important", "general"],
             default="dormant",
         )

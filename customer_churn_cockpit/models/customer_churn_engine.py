@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytz
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import _, api, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..lib import RANK_COLUMNS, Windows, classify_customers, result_columns
@@ -46,9 +46,9 @@ WITH orders AS (
            MIN(day) AS first_day,
            MAX(day) AS last_day,
            SUM(amount) FILTER (WHERE day >= %(current_start)s)::float8 AS rev_cur,
-           SUM(amount) FILTER (WHERE day >= %(previous_start)s AND day < %(current_start)s)::float8 AS rev_prev,
+           SUM(amount) FILTER (WHERE day BETWEEN %(previous_start)s AND %(previous_end)s)::float8 AS rev_prev,
            COALESCE(SUM(orders) FILTER (WHERE day >= %(current_start)s), 0)::int AS cnt_cur,
-           COALESCE(SUM(orders) FILTER (WHERE day >= %(previous_start)s AND day < %(current_start)s), 0)::int AS cnt_prev,
+           COALESCE(SUM(orders) FILTER (WHERE day BETWEEN %(previous_start)s AND %(previous_end)s), 0)::int AS cnt_prev,
            SUM(amount) FILTER (WHERE day BETWEEN %(month_start)s AND %(month_end)s)::float8 AS rev_month,
            SUM(amount) FILTER (WHERE day BETWEEN %(prev_month_start)s AND %(prev_month_end)s)::float8 AS rev_month_prev,
            SUM(amount) FILTER (WHERE day >= %(value_start)s)::float8 AS rev_value
@@ -121,6 +121,8 @@ class CustomerChurnEngine(models.AbstractModel):
         written inside its own savepoint: a failure leaves that company's previous figures
         intact. Returns a summary: customers, seconds, the count of each state, per company.
         """
+        if not self.env.su and not self.env.user.has_group("customer_churn_cockpit.group_churn_manager"):
+            raise AccessError(_("Only churn cockpit managers can recompute the figures."))
         companies = companies if companies is not None else self.env["res.company"].sudo().search([])
         started = time.perf_counter()
         summary = {"customers": 0, "never": 0, "active": 0, "at_risk": 0, "churned": 0, "companies": {}}
@@ -156,7 +158,9 @@ class CustomerChurnEngine(models.AbstractModel):
             result = classify_customers(aggregates, windows, settings)
             self._store_figures(company, result)
             run = self.env["customer.churn.run"]._record(company, as_of, result, time.perf_counter() - started)
-        _logger.info("churn figures of %s as of %s: %s customers in %.1fs", company.name, as_of, len(result), run.duration)
+        _logger.info(
+            "churn figures of %s as of %s: %s customers in %.1fs", company.name, as_of, len(result), run.duration
+        )
         return run._get_summary()
 
     def _today(self, company):
@@ -187,6 +191,7 @@ class CustomerChurnEngine(models.AbstractModel):
                 as_of=windows.as_of,
                 current_start=windows.current_start,
                 previous_start=windows.previous_start,
+                previous_end=windows.current_start - timedelta(days=1),
                 month_start=windows.abc_month_start,
                 month_end=windows.abc_month_end,
                 prev_month_start=windows.abc_prev_month_start,
@@ -303,7 +308,8 @@ class CustomerChurnEngine(models.AbstractModel):
         Batching at commit costs one scoped SQL pass per company however many orders a
         transaction touches, and sees the amounts after Odoo's own recomputations.
         """
-        if not partner_ids or not company_ids:
+        # Bulk imports may opt out and recompute once at the end.
+        if not partner_ids or not company_ids or self.env.context.get("churn_no_refresh"):
             return
         pending = self.env.cr.precommit.data.setdefault("customer_churn_cockpit.refresh", {})
         if not pending:

@@ -57,14 +57,12 @@ class ResCompany(models.Model):
     churn_orders_plunge_count = fields.Integer(
         string="Order-Count Plunge (more than)",
         default=DEFAULTS.orders_plunge_count,
-        help="Orders of the previous window minus orders of the current window above this number: "
-        "order-count plunge.",
+        help="Orders of the previous window minus orders of the current window above this number: order-count plunge.",
     )
     churn_orders_rise_count = fields.Integer(
         string="Order-Count Rise (more than)",
         default=DEFAULTS.orders_rise_count,
-        help="Orders of the current window minus orders of the previous window above this number: "
-        "order-count rise.",
+        help="Orders of the current window minus orders of the previous window above this number: order-count rise.",
     )
     churn_cycle_multiplier = fields.Float(
         string="Overdue After (order cycles)",
@@ -118,45 +116,65 @@ class ResCompany(models.Model):
         help="Runs older than this, with each customer's state and tiers at that run, are deleted.",
     )
 
-    @api.constrains(*SETTINGS_FIELDS, "churn_history_days")
+    churn_winback_days = fields.Integer(
+        string="Won Back Within (days)",
+        default=30,
+        help="A visit or coupon counts as a win-back when the customer confirms an order within this many days.",
+    )
+
+    @api.constrains(*SETTINGS_FIELDS, "churn_history_days", "churn_winback_days")
     def _check_churn_settings(self):
         for company in self:
             if errors := company._get_churn_settings_errors():
                 raise ValidationError("\n".join(errors))
 
     def _get_churn_settings_errors(self):
+        """Messages of every rule the company's thresholds break (empty when valid)."""
         self.ensure_one()
-        errors = []
-        if self.churn_period_days < 1:
-            errors.append(_("The comparison period must be at least one day."))
-        if not 1 <= self.churn_at_risk_days < self.churn_churned_days:
-            errors.append(_("At-risk days must be at least 1 and fewer than churned days."))
-        if not 0 < self.churn_sales_plunge_percent < 100:
-            errors.append(_("The sales plunge percentage must be between 0 and 100 (both excluded)."))
-        if self.churn_sales_surge_percent <= 0:
-            errors.append(_("The sales surge percentage must be above 0."))
-        if self.churn_orders_plunge_count < 0 or self.churn_orders_rise_count < 0:
-            errors.append(_("Order-count differences cannot be negative."))
-        if self.churn_cycle_multiplier <= 0:
-            errors.append(_("The order-cycle multiplier must be above 0."))
-        if self.churn_cycle_min_order_days < 2:
-            errors.append(_("An order cycle needs at least 2 order days."))
-        if self.churn_cycle_window_days < 2 or self.churn_value_window_days < 1:
-            errors.append(_("The order-cycle and value-segment windows must span at least a few days."))
-        if self.churn_abc_a_percent < 1 or self.churn_abc_b_percent < 0:
-            errors.append(_("The A share must be at least 1% and the B share cannot be negative."))
-        if self.churn_abc_a_percent + self.churn_abc_b_percent > 100:
-            errors.append(_("The A and B shares together cannot exceed 100%."))
+        return [message for valid, message in self._churn_settings_rules() if not valid]
+
+    def _churn_settings_rules(self):
         bands = (
             self.churn_value_very_important_percent,
             self.churn_value_important_percent,
             self.churn_value_general_percent,
         )
-        if self.churn_history_days < 1:
-            errors.append(_("Run history must be kept for at least one day."))
-        if min(bands) < 0 or sum(bands) > 100:
-            errors.append(_("Value segment bands cannot be negative and together cannot exceed 100%."))
-        return errors
+        return [
+            (self.churn_period_days >= 1, _("The comparison period must be at least one day.")),
+            (
+                1 <= self.churn_at_risk_days < self.churn_churned_days,
+                _("At-risk days must be at least 1 and fewer than churned days."),
+            ),
+            (
+                0 < self.churn_sales_plunge_percent < 100,
+                _("The sales plunge percentage must be between 0 and 100 (both excluded)."),
+            ),
+            (self.churn_sales_surge_percent > 0, _("The sales surge percentage must be above 0.")),
+            (
+                self.churn_orders_plunge_count >= 0 and self.churn_orders_rise_count >= 0,
+                _("Order-count differences cannot be negative."),
+            ),
+            (self.churn_cycle_multiplier > 0, _("The order-cycle multiplier must be above 0.")),
+            (self.churn_cycle_min_order_days >= 2, _("An order cycle needs at least 2 order days.")),
+            (
+                self.churn_cycle_window_days >= 2 and self.churn_value_window_days >= 1,
+                _("The order-cycle and value-segment windows must span at least a few days."),
+            ),
+            (
+                self.churn_abc_a_percent >= 1 and self.churn_abc_b_percent >= 0,
+                _("The A share must be at least 1% and the B share cannot be negative."),
+            ),
+            (
+                self.churn_abc_a_percent + self.churn_abc_b_percent <= 100,
+                _("The A and B shares together cannot exceed 100%."),
+            ),
+            (self.churn_history_days >= 1, _("Run history must be kept for at least one day.")),
+            (self.churn_winback_days >= 1, _("The win-back window must be at least one day.")),
+            (
+                min(bands) >= 0 and sum(bands) <= 100,
+                _("Value segment bands cannot be negative and together cannot exceed 100%."),
+            ),
+        ]
 
     def _get_churn_settings(self):
         """The company's thresholds as the engine's plain settings object."""

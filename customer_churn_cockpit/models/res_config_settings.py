@@ -26,6 +26,7 @@ class ResConfigSettings(models.TransientModel):
     churn_value_important_percent = fields.Integer(related="company_id.churn_value_important_percent", readonly=False)
     churn_value_general_percent = fields.Integer(related="company_id.churn_value_general_percent", readonly=False)
     churn_history_days = fields.Integer(related="company_id.churn_history_days", readonly=False)
+    churn_winback_days = fields.Integer(related="company_id.churn_winback_days", readonly=False)
 
     def _compute_churn_abc_c_percent(self):
         for settings in self:
@@ -39,4 +40,3 @@ class ResConfigSettings(models.TransientModel):
     def action_churn_recompute_now(self):
         self.execute()
         return self.env["customer.churn.recompute"].create({"company_ids": self.company_id.ids}).action_recompute()
-

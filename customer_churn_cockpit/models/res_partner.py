@@ -35,9 +35,7 @@ class ResPartner(models.Model):
     churn_state = churn_field(fields.Selection, CHURN_STATES, string="Churn State")
     churn_as_of = churn_field(fields.Date, string="Figures As Of")
     churn_last_order_date = churn_field(fields.Date, string="Last Order Date")
-    churn_days_since = churn_field(
-        fields.Integer, string="Days Without Orders", aggregator="avg"
-    )
+    churn_days_since = churn_field(fields.Integer, string="Days Without Orders", aggregator="avg")
     churn_revenue_current = churn_field(fields.Float, string="Sales, Current Period")
     churn_revenue_previous = churn_field(fields.Float, string="Sales, Previous Period")
     churn_orders_current = churn_field(fields.Integer, string="Orders, Current Period")

@@ -1,4 +1,5 @@
-from . import customer_churn_recompute
+# ruff: noqa: I001 (the shared abstract wizard must be registered before the wizards inheriting it)
 from . import customer_churn_segment_action
+from . import customer_churn_recompute
 from . import customer_churn_plan_visit
 from . import customer_churn_send_coupon

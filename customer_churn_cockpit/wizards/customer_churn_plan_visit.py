@@ -66,12 +66,16 @@ class CustomerChurnPlanVisit(models.TransientModel):
         return planned, skipped
 
     def _customers_with_open_visit(self):
-        activities = self.env["mail.activity"].sudo().search(
-            [
-                ("res_model", "=", "res.partner"),
-                ("res_id", "in", self.partner_ids.ids),
-                ("activity_type_id", "=", self.activity_type_id.id),
-            ]
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", self.partner_ids.ids),
+                    ("activity_type_id", "=", self.activity_type_id.id),
+                ]
+            )
         )
         return set(activities.mapped("res_id"))
 

@@ -9,7 +9,9 @@ class CustomerChurnSegmentAction(models.AbstractModel):
     _name = "customer.churn.segment.action"
     _description = "Act on a Customer Segment"
 
-    partner_ids = fields.Many2many("res.partner", string="Customers", required=True, default=lambda self: self._default_partners())
+    partner_ids = fields.Many2many(
+        "res.partner", string="Customers", required=True, default=lambda self: self._default_partners()
+    )
     partner_count = fields.Integer(compute="_compute_partner_count")
     state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft", required=True)
     result_summary = fields.Html(readonly=True, sanitize=True)

@@ -1,0 +1,167 @@
+"""One benchmark step in a fresh process: ``generate DB CUSTOMERS ORDERS`` or ``measure DB``."""
+
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
+
+ROOT = Path(__file__).resolve().parents[1]
+NAIVE_SAMPLE = 2000
+
+# The same per-customer aggregates the engine needs, in one statement, written once.
+FLOOR_QUERY = """
+CREATE TEMP TABLE floor_figures AS
+WITH orders AS (
+    SELECT buyer.commercial_partner_id AS partner_id,
+           (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
+           so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
+      FROM sale_order so JOIN res_partner buyer ON buyer.id = so.partner_id
+     WHERE so.state = 'sale' AND so.company_id = %(company)s AND so.date_order < %(before)s
+)
+SELECT partner_id, MIN(day) AS first_day, MAX(day) AS last_day,
+       SUM(amount) FILTER (WHERE day > %(as_of)s - 30) AS rev_cur,
+       COUNT(*) FILTER (WHERE day > %(as_of)s - 30) AS cnt_cur,
+       SUM(amount) FILTER (WHERE day BETWEEN %(as_of)s - 59 AND %(as_of)s - 30) AS rev_prev,
+       COUNT(*) FILTER (WHERE day BETWEEN %(as_of)s - 59 AND %(as_of)s - 30) AS cnt_prev,
+       SUM(amount) FILTER (WHERE date_trunc('month', day) = date_trunc('month', %(as_of)s - interval '1 month')) AS m1,
+       SUM(amount) FILTER (WHERE date_trunc('month', day) = date_trunc('month', %(as_of)s - interval '2 month')) AS m2,
+       SUM(amount) FILTER (WHERE day > %(as_of)s - 365) AS rev_365,
+       array_agg(DISTINCT day) FILTER (WHERE day > %(as_of)s - 365) AS order_days
+  FROM orders WHERE day <= %(as_of)s GROUP BY partner_id;
+UPDATE res_partner p SET churn_as_of = COALESCE(p.churn_as_of, '{}'::jsonb) || jsonb_build_object(%(key)s, f.last_day)
+  FROM floor_figures f WHERE p.id = f.partner_id;
+"""
+
+
+def open_env(db):
+    odoo.tools.config.parse_config(["-c", os.environ["COCKPIT_ODOO_CONF"], "--log-level=warn"])
+    registry = odoo.modules.registry.Registry.new(db)
+    return registry, registry.cursor()
+
+
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def generate(db, customers, orders):
+    sys.path.insert(0, str(ROOT / "tools"))
+    from demo_data import generate as make
+
+    registry, cr = open_env(db)
+    with cr:
+        stats = make(api.Environment(cr, SUPERUSER_ID, {}), customers=customers, orders=orders, months=24)
+    print(json.dumps({"orders": stats["orders"]["sale"]}, default=str))
+
+
+def seconds(callback):
+    started = time.perf_counter()
+    callback()
+    return time.perf_counter() - started
+
+
+def floor(env, company, as_of):
+    query = SQL(FLOOR_QUERY, tz=company._get_churn_timezone(), company=company.id, as_of=as_of,
+                before=as_of + timedelta(days=2), key=str(company.id))  # fmt: skip
+    took = seconds(lambda: env.cr.execute(query))
+    env.cr.rollback()
+    return took
+
+
+def naive(env, company, as_of):
+    """The pattern the add-on replaces: one ORM query and one write per partner."""
+    partners = env["res.partner"].search([("customer_rank", ">", 0)], limit=NAIVE_SAMPLE)
+    Order = env["sale.order"]
+
+    def run():
+        for partner in partners:
+            orders = Order.search_read(
+                [("partner_id", "child_of", partner.id), ("state", "=", "sale"), ("company_id", "=", company.id)],
+                ["date_order", "amount_untaxed", "currency_rate"],
+            )
+            days = [(as_of - o["date_order"].date()).days for o in orders if o["date_order"].date() <= as_of]
+            recent = sum(
+                o["amount_untaxed"] / (o["currency_rate"] or 1)
+                for o in orders
+                if 0 <= (as_of - o["date_order"].date()).days < 30
+            )
+            partner.with_company(company).write(
+                {"churn_days_since": min(days, default=0), "churn_revenue_current": recent}
+            )
+            env.flush_all()
+
+    took = seconds(run)
+    env.cr.rollback()
+    return took / len(partners) * 1000
+
+
+def confirm_costs(env, company):
+    """Median time to confirm one order and commit, with and without the incremental refresh."""
+    customers = env["res.partner"].search([("customer_rank", ">", 0)], limit=40)
+    product = env["product.product"].search([("sale_ok", "=", True)], limit=1)
+    drafts = env["sale.order"].create(
+        [
+            {"partner_id": p.id, "company_id": company.id, "order_line": [(0, 0, {"product_id": product.id})]}
+            for p in customers
+        ]
+    )
+    env.cr.commit()
+    timings = {True: [], False: []}
+    for index, order in enumerate(drafts):
+        refresh = index % 2 == 0
+        order = order.with_context(churn_no_refresh=not refresh)
+        timings[refresh].append(seconds(lambda order=order: (order.action_confirm(), env.cr.commit())) * 1000)
+    return statistics.median(timings[True]), statistics.median(timings[False])
+
+
+def board_ms(env, company):
+    if "customer.churn.board" not in env:
+        return float("nan")
+    board = env["customer.churn.board"].with_company(company)
+    return statistics.median(seconds(board.get_board_data) for _ in range(5)) * 1000
+
+
+def measure(db):
+    registry, cr = open_env(db)
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    company = env.ref("base.main_company")
+    engine = env["customer.churn.engine"]
+    as_of = engine._today(company)
+    cr.execute("SELECT count(*) FROM sale_order WHERE state = 'sale'")
+    orders = cr.fetchone()[0]
+    before = rss_mb()
+    floors, runs = [], []
+    for _ in range(2):
+        floors.append(floor(env, company, as_of))
+        runs.append(seconds(lambda: (engine.recompute(company, as_of), cr.commit())))
+    peak = rss_mb() - before
+    result = {
+        "orders": orders,
+        "engine_s": min(runs),
+        "floor_s": min(floors),
+        "peak_rss_mb": rss_mb(),
+        "rss_growth_mb": peak,
+        "board_ms": board_ms(env, company),
+    }
+    result["naive_ms_per_partner"] = naive(env, company, as_of)
+    result["naive_total_s"] = (
+        result["naive_ms_per_partner"] * env["res.partner"].search_count([("customer_rank", ">", 0)]) / 1000
+    )
+    result["confirm_ms_with"], result["confirm_ms_without"] = confirm_costs(env, company)
+    cr.close()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    step, db, *rest = sys.argv[1:]
+    if step == "generate":
+        generate(db, int(rest[0]), int(rest[1]))
+    else:
+        measure(db)

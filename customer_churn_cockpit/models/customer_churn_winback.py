@@ -1,0 +1,96 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+from .res_partner import CHURN_STATES, VALUE_SEGMENTS
+
+# One row per action taken on a customer: a visit marked done or a coupon issued. The segment is
+# the customer's state at the last run before the action, from the run history.
+WINBACK_QUERY = """
+WITH actions AS (
+    SELECT 'visit' AS action_type, act.id AS source_id, target.commercial_partner_id AS partner_id,
+           act.date_done AS action_date, act.user_id, company.id AS company_id, NULL::int AS card_id
+      FROM mail_activity act
+      JOIN res_partner target ON target.id = act.res_id
+      CROSS JOIN res_company company
+     WHERE act.res_model = 'res.partner' AND act.date_done IS NOT NULL
+       AND act.activity_type_id = %(visit_type_id)s
+    UNION ALL
+    SELECT 'coupon', card.id, holder.commercial_partner_id, card.create_date::date, holder.user_id,
+           company.id, card.id
+      FROM loyalty_card card
+      JOIN loyalty_program program ON program.id = card.program_id
+      JOIN res_partner holder ON holder.id = card.partner_id
+      JOIN res_company company ON company.id = program.company_id OR program.company_id IS NULL
+)
+SELECT ROW_NUMBER() OVER (ORDER BY a.action_date, a.action_type, a.source_id, a.company_id) AS id,
+       a.action_type, a.partner_id, a.action_date, a.user_id, a.company_id,
+       snap.churn_state, snap.value_segment,
+       next_order.first_order_date,
+       next_order.first_order_date IS NOT NULL AS won_back,
+       CASE WHEN next_order.first_order_date IS NOT NULL THEN 100.0 ELSE 0.0 END AS won_back_rate,
+       (a.card_id IS NOT NULL AND EXISTS (
+            SELECT 1 FROM sale_order_line line JOIN sale_order so ON so.id = line.order_id
+             WHERE line.coupon_id = a.card_id AND so.state = 'sale')) AS coupon_used
+  FROM actions a
+  JOIN res_company company ON company.id = a.company_id
+  LEFT JOIN LATERAL (
+        SELECT MIN((so.date_order AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(cp.tz, 'UTC'))::date) AS first_order_date
+          FROM sale_order so
+          JOIN res_partner buyer ON buyer.id = so.partner_id
+          JOIN res_partner cp ON cp.id = company.partner_id
+         WHERE buyer.commercial_partner_id = a.partner_id
+           AND so.company_id = a.company_id
+           AND so.state = 'sale'
+           -- a cheap UTC pre-filter, then the exact local order day
+           AND so.date_order >= a.action_date - 1
+           AND so.date_order < a.action_date + company.churn_winback_days + 2
+           AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(cp.tz, 'UTC'))::date
+               BETWEEN a.action_date AND a.action_date + company.churn_winback_days
+  ) next_order ON TRUE
+  LEFT JOIN LATERAL (
+        SELECT s.churn_state, s.value_segment
+          FROM customer_churn_snapshot s
+          JOIN customer_churn_run run ON run.id = s.run_id
+         WHERE s.partner_id = a.partner_id AND run.company_id = a.company_id AND run.as_of <= a.action_date
+      ORDER BY run.as_of DESC, run.id DESC
+         LIMIT 1
+  ) snap ON TRUE
+"""
+
+
+class CustomerChurnWinback(models.Model):
+    """Did the visit or the coupon win the customer back? (a confirmed order within N days)."""
+
+    _name = "customer.churn.winback"
+    _description = "Customer Win-back"
+    _auto = False
+    _order = "action_date desc"
+    _rec_name = "partner_id"
+    _depends = {
+        "mail.activity": ["active", "date_done", "activity_type_id", "res_id", "res_model", "user_id"],
+        "loyalty.card": ["partner_id", "program_id", "create_date"],
+        "sale.order": ["state", "date_order", "partner_id", "company_id"],
+        "sale.order.line": ["coupon_id", "order_id"],
+        "customer.churn.snapshot": ["churn_state", "value_segment", "run_id", "partner_id"],
+        "res.company": ["churn_winback_days", "partner_id"],
+        "res.partner": ["commercial_partner_id", "user_id", "tz"],
+        "loyalty.program": ["company_id"],
+        "customer.churn.run": ["company_id", "as_of"],
+    }
+
+    action_type = fields.Selection([("visit", "Visit"), ("coupon", "Coupon")], readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    action_date = fields.Date(readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    churn_state = fields.Selection(CHURN_STATES, string="State Before", readonly=True)
+    value_segment = fields.Selection(VALUE_SEGMENTS, string="Value Segment Before", readonly=True)
+    first_order_date = fields.Date(string="Next Order", readonly=True)
+    won_back = fields.Boolean(readonly=True)
+    won_back_rate = fields.Float(string="Win-back Rate (%)", aggregator="avg", readonly=True)
+    coupon_used = fields.Boolean(readonly=True)
+
+    @property
+    def _table_query(self):
+        visit_type = self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit", raise_if_not_found=False)
+        return SQL(WINBACK_QUERY, visit_type_id=visit_type.id if visit_type else None)

@@ -1,0 +1,155 @@
+import { Component, markup, onWillStart, status, useState } from "@odoo/owl";
+import { formatCurrency } from "@web/core/currency";
+import { deserializeDate, formatDate } from "@web/core/l10n/dates";
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
+import { escape } from "@web/core/utils/strings";
+import { Layout } from "@web/search/layout";
+import { formatInteger } from "@web/views/fields/formatters";
+import { standardActionServiceProps } from "@web/webclient/actions/action_service";
+
+// Sections side by side on a wide screen; a section's width follows its number of tiles.
+const ROWS = [["state"], ["activity", "changes"], ["abc_tier", "value_segment"]];
+
+export class ChurnTile extends Component {
+    static template = "customer_churn_cockpit.ChurnTile";
+    static props = {
+        tile: Object,
+        customers: Number,
+        currencyId: Number,
+        previousAsOf: String,
+        onOpen: Function,
+    };
+
+    get countText() {
+        return formatInteger(this.props.tile.count);
+    }
+
+    get shareWidth() {
+        const { customers, tile } = this.props;
+        return customers ? Math.round((100 * tile.count) / customers) : 0;
+    }
+
+    get shareTitle() {
+        return _t("%s of the customers", `${this.shareWidth}%`);
+    }
+
+    get hasChange() {
+        return this.props.tile.change !== false;
+    }
+
+    get changeText() {
+        const change = this.props.tile.change;
+        if (change === 0) {
+            return "±0";
+        }
+        return `${change > 0 ? "▲" : "▼"} ${formatInteger(Math.abs(change))}`;
+    }
+
+    /** Green when the segment moves the good way (fewer at risk, more active), red otherwise. */
+    get changeClass() {
+        const { change, better } = this.props.tile;
+        if (!change || !better) {
+            return "text-bg-light text-muted";
+        }
+        const good = (change > 0) === (better === "up");
+        return good ? "text-bg-success" : "text-bg-danger";
+    }
+
+    get changeTitle() {
+        return _t("Change since the run of %s", this.props.previousAsOf);
+    }
+
+    /** Compact amounts ("¥ 420", "¥ 12.5k"): a tile has room for a few characters only. */
+    get revenueText() {
+        const amount = this.props.tile.revenue_at_stake;
+        return formatCurrency(amount, this.props.currencyId, {
+            humanReadable: true,
+            digits: [69, Math.abs(amount) < 1000 ? 0 : 1],
+        });
+    }
+
+    get revenueTitle() {
+        return _t(
+            "Sales of these customers in the previous period: the business at stake if they slip away."
+        );
+    }
+
+    onKeydown(ev) {
+        if (ev.key === "Enter" || ev.key === " ") {
+            ev.preventDefault();
+            this.props.onOpen(this.props.tile);
+        }
+    }
+}
+
+export class ChurnBoard extends Component {
+    static template = "customer_churn_cockpit.ChurnBoard";
+    static components = { Layout, ChurnTile };
+    static props = { ...standardActionServiceProps };
+
+    setup() {
+        this.orm = useService("orm");
+        this.action = useService("action");
+        this.state = useState({ data: null });
+        onWillStart(() => this.load());
+    }
+
+    /** The ORM sends the user's context: the figures are those of the company picked in the switcher. */
+    async load() {
+        const data = await this.orm.call("customer.churn.board", "get_board_data", []);
+        if (status(this) !== "destroyed") {
+            this.state.data = data;
+        }
+    }
+
+    get rows() {
+        const sections = Object.fromEntries(this.state.data.sections.map((s) => [s.key, s]));
+        return ROWS.map((keys) => keys.map((key) => sections[key]).filter(Boolean));
+    }
+
+    get asOf() {
+        return this.formatDay(this.state.data.as_of);
+    }
+
+    get previousAsOf() {
+        return this.formatDay(this.state.data.previous_as_of);
+    }
+
+    get customersText() {
+        return formatInteger(this.state.data.customers);
+    }
+
+    formatDay(day) {
+        return day ? formatDate(deserializeDate(day)) : "";
+    }
+
+    onRecompute() {
+        return this.action.doAction("customer_churn_cockpit.customer_churn_recompute_action", {
+            onClose: () => this.load(),
+        });
+    }
+
+    openTile(tile) {
+        const { views } = this.state.data;
+        return this.action.doAction({
+            type: "ir.actions.act_window",
+            name: tile.label,
+            res_model: "res.partner",
+            domain: tile.domain,
+            views: [
+                [views.list, "list"],
+                [views.kanban, "kanban"],
+                [false, "form"],
+            ],
+            search_view_id: [views.search, "search"],
+            context: { create: false },
+            help: markup(
+                `<p class="o_view_nocontent_smiling_face">${escape(_t("No customer in this segment"))}</p>`
+            ),
+        });
+    }
+}
+
+registry.category("actions").add("customer_churn_cockpit.board", ChurnBoard);

@@ -1,0 +1,192 @@
+"""The cockpit board (客户分析): one tile per segment, counted in SQL, per company and per user."""
+
+import time
+
+import pytest
+
+from odoo import Command
+from odoo.tools import SQL
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from common import AS_OF, Scenario, days_ago
+
+EARLIER = days_ago(10)
+TILE_KEYS = [
+    "never", "active", "at_risk", "churned", "newly_churned",
+    "traded_recently", "not_traded_recently", "cycle_overdue",
+    "sales_surge", "sales_plunge", "orders_rise", "orders_plunge",
+    "tier_a", "tier_b", "tier_c", "tier_d",
+    "very_important", "important", "general", "dormant",
+]  # fmt: skip
+
+
+@pytest.fixture
+def shop(env):
+    # Keep both runs of the story whatever today is: the purge looks at today, not at AS_OF.
+    env.company.churn_history_days = 400
+    return Scenario(env)
+
+
+@pytest.fixture
+def story(shop):
+    """Six shops, computed as of ten days before AS_OF and as of AS_OF (W0 = last 30 days, W1 = the 30 before).
+
+    ============  ==================  =====================  ===========================
+    shop          orders (days ago)   as of AS_OF - 10        as of AS_OF
+    ============  ==================  =====================  ===========================
+    Steady        2 12 22 32 42 52    active                  active, 300 in W0 and W1
+    Slipping      20 50 (200 each)    active                  at risk, 200 in W1
+    Quiet         16 (80)             active                  at risk, nothing in W1
+    Gone          35 45 (300 each)    at risk                 churned, newly, 600 in W1
+    Old           100 (50)            churned                 churned, nothing in W1
+    Never         -                   never                   never
+    ============  ==================  =====================  ===========================
+    """
+    customers = {name: shop.customer(name) for name in ("Steady", "Slipping", "Quiet", "Gone", "Old", "Never")}
+    shop.orders(customers["Steady"], [days_ago(d) for d in (2, 12, 22, 32, 42, 52)], 100)
+    shop.orders(customers["Slipping"], [days_ago(20), days_ago(50)], 200)
+    shop.order(customers["Quiet"], days_ago(16), 80)
+    shop.orders(customers["Gone"], [days_ago(35), days_ago(45)], 300)
+    shop.order(customers["Old"], days_ago(100), 50)
+    shop.recompute(as_of=EARLIER)
+    shop.recompute(as_of=AS_OF)
+    return customers
+
+
+def tiles_of(board):
+    return {tile["key"]: tile for section in board["sections"] for tile in section["tiles"]}
+
+
+def test_board_lists_every_segment_of_the_spec_in_sections(env, story):
+    board = env["customer.churn.board"].get_board_data()
+    assert [section["key"] for section in board["sections"]] == [
+        "state", "activity", "changes", "abc_tier", "value_segment",
+    ]  # fmt: skip
+    assert list(tiles_of(board)) == TILE_KEYS
+    assert all(section["label"] and section["hint"] for section in board["sections"])
+    assert tiles_of(board)["at_risk"]["label"] == "At Risk"
+    assert tiles_of(board)["tier_a"]["label"] == "Tier A"
+    assert board["as_of"] == AS_OF and board["previous_as_of"] == EARLIER
+    assert board["is_manager"] is True
+    assert board["currency_id"] == env.company.currency_id.id
+    assert board["views"]["list"] == env.ref("customer_churn_cockpit.res_partner_view_list_churn").id
+    assert board["views"]["search"] == env.ref("customer_churn_cockpit.res_partner_view_search_churn").id
+
+
+def test_counts_changes_and_revenue_of_the_story(env, story):
+    tiles = tiles_of(env["customer.churn.board"].get_board_data())
+    figures = {key: (tiles[key]["count"], tiles[key]["change"], tiles[key]["revenue_at_stake"]) for key in tiles}
+    assert figures["never"] == (1, 0, 0)
+    assert figures["active"] == (1, -2, 300)
+    assert figures["at_risk"] == (2, 1, 200)
+    assert figures["churned"] == (2, 1, 600)
+    assert figures["newly_churned"] == (1, 1, 600)
+    assert figures["not_traded_recently"][:2] == (2, 1)  # Gone and Old; at AS_OF - 10 only Old
+    assert figures["sales_plunge"] == (1, 1, 600)  # Gone: 600 -> 0
+    assert tiles["at_risk"]["domain"] == [("churn_state", "=", "at_risk")]
+    assert tiles["at_risk"]["better"] == "down" and tiles["active"]["better"] == "up"
+
+
+def test_every_tile_counts_what_its_list_shows(env, story):
+    board = env["customer.churn.board"].get_board_data()
+    Partner = env["res.partner"].with_company(env.company)
+    assert board["customers"] == Partner.search_count([("churn_state", "!=", False)]) == 6
+    for key, tile in tiles_of(board).items():
+        partners = Partner.search(tile["domain"])
+        assert tile["count"] == len(partners), key
+        assert tile["revenue_at_stake"] == pytest.approx(sum(partners.mapped("churn_revenue_previous"))), key
+
+
+def test_changes_follow_the_counts_kept_by_the_runs(env, story):
+    runs = env["customer.churn.run"].search([("company_id", "=", env.company.id)], limit=2)
+    latest, previous = runs
+    tiles = tiles_of(env["customer.churn.board"].get_board_data())
+    assert tiles["churned"]["change"] == latest.churned_count - previous.churned_count
+    for key, segment in (("tier_a", "abc_tier:A"), ("dormant", "value_segment:dormant")):
+        assert tiles[key]["change"] == latest.segment_counts[segment] - previous.segment_counts[segment]
+
+
+def test_before_any_run_the_board_is_empty_and_has_no_change(env):
+    board = env["customer.churn.board"].get_board_data()
+    assert board["as_of"] is False and board["customers"] == 0
+    assert {tile["count"] for tile in tiles_of(board).values()} == {0}
+    assert {tile["change"] for tile in tiles_of(board).values()} == {False}
+
+
+def test_first_run_has_no_change_to_show(shop):
+    shop.order(shop.customer("First"), days_ago(3), 10)
+    shop.recompute()
+    tiles = tiles_of(shop.env["customer.churn.board"].get_board_data())
+    assert tiles["active"]["count"] == 1 and tiles["active"]["change"] is False
+
+
+def test_each_company_sees_its_own_counts_and_users_only_the_partners_they_may_read(env, shop, story):
+    branch = env["res.company"].create({"name": "Branch B"})
+    branch.churn_history_days = 400
+    env.user.company_ids = [Command.link(branch.id)]
+    there = shop.customer("Branch shop")
+    shop.order(there, days_ago(20), 70, company=branch)
+    # A partner restricted to company A is still a customer of B, never traded there
+    # (docs/definitions.md §2), but B's users may not read it: their board must not count it either.
+    shop.customer("A's own shop", company_id=env.company.id)
+    shop.recompute(companies=branch)
+    user_a = mail_new_test_user(env, login="rep_a", groups="sales_team.group_sale_salesman", company_id=env.company.id)
+    user_b = mail_new_test_user(env, login="rep_b", groups="sales_team.group_sale_salesman", company_id=branch.id)
+
+    board_a = env["customer.churn.board"].with_user(user_a).get_board_data()
+    assert board_a["company"]["id"] == env.company.id and board_a["is_manager"] is False
+    assert tiles_of(board_a)["at_risk"]["count"] == 2  # Slipping and Quiet, not B's shop
+    assert tiles_of(board_a)["never"]["count"] == 1
+
+    board_b = env["customer.churn.board"].with_user(user_b).get_board_data()
+    assert board_b["company"]["id"] == branch.id and board_b["as_of"] == AS_OF
+    tiles = tiles_of(board_b)
+    assert tiles["at_risk"]["count"] == 1 and tiles["at_risk"]["revenue_at_stake"] == 0
+    # The six shops of the story never bought from B; the restricted shop is hidden from rep_b.
+    assert tiles["never"]["count"] == 6
+    assert env["customer.churn.run"].search([("company_id", "=", branch.id)]).never_count == 7
+    visible = env["res.partner"].with_user(user_b).with_company(branch)
+    for key, tile in tiles.items():
+        assert tile["count"] == visible.search_count(tile["domain"]), key
+        assert tile["change"] is False, key  # B's first run
+    assert board_b["customers"] == 7
+
+    # The same user, switched to company A in the switcher, sees A.
+    user_b.company_ids = [Command.link(env.company.id)]
+    board = env["customer.churn.board"].with_user(user_b).with_company(env.company).get_board_data()
+    assert board["company"]["id"] == env.company.id and tiles_of(board)["at_risk"]["count"] == 2
+
+
+@pytest.mark.slow
+def test_board_is_fast_at_100000_customers(env, shop, story):
+    """Server time of get_board_data with 100,000 customers' figures stored (written in SQL)."""
+    cid = str(env.company.id)
+    states = SQL("(ARRAY['never', 'active', 'at_risk', 'churned'])[1 + mod(n, 4)]")
+    env.cr.execute(
+        SQL(
+            """
+            INSERT INTO res_partner (name, active, is_company, type, customer_rank, supplier_rank, autopost_bills,
+                                     churn_state, churn_revenue_previous, churn_newly_churned, abc_tier,
+                                     value_segment)
+            SELECT 'Bulk shop ' || n, TRUE, TRUE, 'contact', 1, 0, 'ask',
+                   jsonb_build_object(%(cid)s, %(states)s), jsonb_build_object(%(cid)s, mod(n, 997)::float8),
+                   jsonb_build_object(%(cid)s, mod(n, 7) = 0), jsonb_build_object(%(cid)s, chr(65 + mod(n, 4))),
+                   jsonb_build_object(%(cid)s, 'general')
+              FROM generate_series(1, 100000) AS n
+            """,
+            cid=cid,
+            states=states,
+        )
+    )
+    env.cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE commercial_partner_id IS NULL")
+    env.cr.execute("ANALYZE res_partner")
+    Board = env["customer.churn.board"]
+    Board.get_board_data()  # warm the caches the way any second visit finds them
+    started = time.perf_counter()
+    board = Board.get_board_data()
+    seconds = time.perf_counter() - started
+    print(f"get_board_data at {board['customers']} customers: {seconds * 1000:.0f} ms")
+    assert board["customers"] == 100006
+    assert tiles_of(board)["tier_b"]["count"] >= 25000
+    assert seconds < 1.0

@@ -1,0 +1,93 @@
+"""Win-back measurement: a visit or coupon followed by a confirmed order within N days."""
+
+from datetime import timedelta
+
+import pytest
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from common import Scenario
+
+
+@pytest.fixture
+def shop(env):
+    return Scenario(env)
+
+
+@pytest.fixture
+def today(shop):
+    return shop.env["customer.churn.engine"]._today(shop.company)
+
+
+@pytest.fixture
+def rep(env):
+    return mail_new_test_user(env, login="rep_w", groups="sales_team.group_sale_salesman", name="Rep W")
+
+
+def visit_done(env, partner, user, day):
+    visit_type = env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
+    activity = env["mail.activity"].create(
+        {
+            "res_model_id": env["ir.model"]._get_id("res.partner"),
+            "res_id": partner.id,
+            "activity_type_id": visit_type.id,
+            "user_id": user.id,
+        }
+    )
+    activity.action_feedback(feedback="visited")
+    # Marked done on ``day`` (the ORM stamps today; the story needs an earlier day).
+    activity.with_context(active_test=False).date_done = day
+    return activity
+
+
+def rows(env, partner):
+    return env["customer.churn.winback"].search([("partner_id", "=", partner.id)])
+
+
+@pytest.mark.parametrize("days_after, won", [(0, True), (30, True), (31, False)])
+def test_visit_wins_back_with_an_order_within_thirty_days(shop, today, rep, days_after, won):
+    customer = shop.customer("Visited shop", user_id=rep.id)
+    visit_day = today - timedelta(days=40)
+    shop.order(customer, visit_day - timedelta(days=1), 50)  # before the visit: does not count
+    visit_done(shop.env, customer, rep, visit_day)
+    shop.order(customer, visit_day + timedelta(days=days_after), 80)
+    (row,) = rows(shop.env, customer)
+    assert (row.action_type, row.action_date, row.user_id, row.won_back) == ("visit", visit_day, rep, won)
+    assert row.won_back_rate == (100 if won else 0)
+
+
+def test_win_back_rate_per_action_type(shop, today, rep):
+    env = shop.env
+    won = shop.customer("Came back", user_id=rep.id)
+    lost = shop.customer("Still gone", user_id=rep.id)
+    for customer in (won, lost):
+        visit_done(env, customer, rep, today - timedelta(days=5))
+    shop.order(won, today - timedelta(days=2), 60)
+    groups = env["customer.churn.winback"]._read_group(
+        [("partner_id", "in", (won | lost).ids)], ["action_type"], ["won_back_rate:avg", "__count"]
+    )
+    assert groups == [("visit", 50.0, 2)]
+
+
+def test_segment_before_the_action_comes_from_the_run_history(shop, today, rep):
+    customer = shop.customer("Was at risk", user_id=rep.id)
+    shop.order(customer, today - timedelta(days=40), 60)
+    shop.recompute(as_of=today - timedelta(days=20))  # 20 days without orders: at risk
+    visit_done(shop.env, customer, rep, today - timedelta(days=10))
+    assert rows(shop.env, customer).churn_state == "at_risk"
+
+
+def test_coupon_issued_and_used(shop, today):
+    env = shop.env
+    customer = shop.customer("Coupon shop")
+    wizard = env["customer.churn.send.coupon"].create(
+        {"partner_ids": customer.ids, "discount": 10, "send_email": False}
+    )
+    wizard.action_send()
+    card = env["loyalty.card"].search([("program_id", "=", wizard.program_id.id)])
+    order = shop.order(customer, today, 100, state="draft")
+    status = order._try_apply_code(card.code)
+    order._apply_program_reward(status[card], card)
+    order.action_confirm()
+    (row,) = rows(env, customer)
+    assert (row.action_type, row.won_back, row.coupon_used) == ("coupon", True, True)
