@@ -18,6 +18,8 @@ import odoo  # noqa: E402
 from odoo import SUPERUSER_ID, api  # noqa: E402
 from odoo.tools import config  # noqa: E402
 
+from common import Scenario  # noqa: E402
+
 config.parse_config(["-c", CONF, "--log-level=warn"])
 # As Odoo's own test framework does: no mail really sent, and no module installed on the fly
 # (a company's country would install its l10n module, which commits mid-test).
@@ -54,3 +56,15 @@ def env(registry):
         # ormcaches may hold values the rollback undid.
         registry.clear_all_caches()
         registry.reset_changes()
+
+
+@pytest.fixture
+def shop(env):
+    """The story-telling fixture of tests/common.py on the main company."""
+    return Scenario(env)
+
+
+@pytest.fixture
+def today(shop):
+    """Today in the company's timezone: what the scheduled run and incremental refreshes use."""
+    return shop.env["customer.churn.engine"]._today(shop.company)

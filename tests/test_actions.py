@@ -9,12 +9,7 @@ from odoo.exceptions import AccessError
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from common import Scenario, days_ago
-
-
-@pytest.fixture
-def shop(env):
-    return Scenario(env)
+from common import days_ago
 
 
 @pytest.fixture

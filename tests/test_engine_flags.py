@@ -2,12 +2,7 @@
 
 import pytest
 
-from common import Scenario, days_ago
-
-
-@pytest.fixture
-def shop(env):
-    return Scenario(env)
+from common import days_ago
 
 
 @pytest.mark.parametrize(

@@ -3,23 +3,9 @@
 import random
 from datetime import timedelta
 
-import pytest
-
 from odoo.addons.customer_churn_cockpit.lib import RANK_COLUMNS, result_columns
 
-from common import Scenario
-
 PER_CUSTOMER = [name for name in result_columns() if name not in RANK_COLUMNS]
-
-
-@pytest.fixture
-def shop(env):
-    return Scenario(env)
-
-
-@pytest.fixture
-def today(shop):
-    return shop.env["customer.churn.engine"]._today(shop.company)
 
 
 def commit_hooks(env):

@@ -6,12 +6,7 @@ import pytest
 
 from odoo import Command
 
-from common import Scenario, days_ago
-
-
-@pytest.fixture
-def shop(env):
-    return Scenario(env)
+from common import days_ago
 
 
 def test_order_day_is_local_to_the_company_timezone(shop):

@@ -2,12 +2,7 @@
 
 import pytest
 
-from common import AS_OF, Scenario, days_ago
-
-
-@pytest.fixture
-def shop(env):
-    return Scenario(env)
+from common import AS_OF, days_ago
 
 
 @pytest.mark.parametrize(

@@ -2,14 +2,7 @@
 
 from datetime import timedelta
 
-import pytest
-
-from common import AS_OF, M1, M2, Scenario, days_ago
-
-
-@pytest.fixture
-def shop(env):
-    return Scenario(env)
+from common import AS_OF, M1, M2, days_ago
 
 
 def test_abc_line_crossing_and_ties(shop):

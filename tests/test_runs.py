@@ -8,12 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from common import AS_OF, Scenario, days_ago
-
-
-@pytest.fixture
-def shop(env):
-    return Scenario(env)
+from common import AS_OF, days_ago
 
 
 def test_scheduled_action_recomputes_every_company_as_of_its_today(shop):

@@ -6,18 +6,6 @@ import pytest
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from common import Scenario
-
-
-@pytest.fixture
-def shop(env):
-    return Scenario(env)
-
-
-@pytest.fixture
-def today(shop):
-    return shop.env["customer.churn.engine"]._today(shop.company)
-
 
 @pytest.fixture
 def rep(env):
