@@ -1,6 +1,6 @@
 """ABC tier of last month with previous tier and trend (SPEC §5), value segment (SPEC §6)."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from common import AS_OF, M1, M2, days_ago
 
@@ -121,3 +121,22 @@ def test_value_segment_of_one_customer_is_very_important(shop):
     shop.recompute()
     assert shop.figures(customer).value_segment == "very_important"
     assert shop.figures(returns).value_segment == "dormant"
+
+
+def test_month_ends_bound_the_abc_month_in_local_time(shop):
+    """Last month runs from its 1st 00:00 to its last day 23:59 in the company's timezone."""
+    shop.company.partner_id.tz = "Asia/Shanghai"
+    month_end = AS_OF.replace(day=1) - timedelta(days=1)
+    first_morning = shop.customer("First morning of last month")
+    shop.order(first_morning, M1, 50, local_time=time(0, 10))
+    last_evening = shop.customer("Last evening of last month")
+    shop.order(last_evening, month_end, 30, local_time=time(23, 30))
+    this_month = shop.customer("First morning of this month")
+    shop.order(this_month, AS_OF.replace(day=1), 500, local_time=time(0, 10))
+    shop.recompute()
+    assert shop.figures(first_morning).abc_revenue == 50
+    assert shop.figures(last_evening).abc_revenue == 30
+    assert shop.figures(this_month).abc_revenue == 0
+    assert not shop.figures(this_month).abc_tier  # first order after last month: no tier
+    # 50 starts at 0% (A), 30 starts at 62.5% (B)
+    assert [shop.figures(p).abc_tier for p in (first_morning, last_evening)] == ["A", "B"]
