@@ -39,7 +39,7 @@ sys.path.insert(0, tests_dir)
 from common import Scenario
 with odoo.modules.registry.Registry.new(db).cursor() as cr:
     env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-    # The test database speaks Chinese; these screenshots document the English interface.
+    # The screenshots document the English interface, whatever language the admin last chose.
     env["res.lang"]._activate_lang("en_US")
     env.ref("base.user_admin").partner_id.lang = "en_US"
     shop = Scenario(env)
