@@ -19,6 +19,10 @@ class Windows:
     cycle_window_days: int
     value_window_days: int
 
+    @classmethod
+    def for_settings(cls, as_of, settings):
+        return cls(as_of, settings.period_days, settings.cycle_window_days, settings.value_window_days)
+
     @property
     def current_start(self):
         return self.as_of - timedelta(days=self.period_days - 1)
@@ -26,6 +30,10 @@ class Windows:
     @property
     def previous_start(self):
         return self.as_of - timedelta(days=2 * self.period_days - 1)
+
+    @property
+    def previous_end(self):
+        return self.current_start - timedelta(days=1)
 
     @property
     def abc_month_start(self):

@@ -153,7 +153,7 @@ class CustomerChurnEngine(models.AbstractModel):
         with self.env.cr.savepoint():
             self._lock_company(company)
             settings = company._get_churn_settings()
-            windows = Windows(as_of, settings.period_days, settings.cycle_window_days, settings.value_window_days)
+            windows = Windows.for_settings(as_of, settings)
             aggregates = self._extract_aggregates(company, windows, settings)
             result = classify_customers(aggregates, windows, settings)
             self._store_figures(company, result)
@@ -191,7 +191,7 @@ class CustomerChurnEngine(models.AbstractModel):
                 as_of=windows.as_of,
                 current_start=windows.current_start,
                 previous_start=windows.previous_start,
-                previous_end=windows.current_start - timedelta(days=1),
+                previous_end=windows.previous_end,
                 month_start=windows.abc_month_start,
                 month_end=windows.abc_month_end,
                 prev_month_start=windows.abc_prev_month_start,
@@ -233,7 +233,7 @@ class CustomerChurnEngine(models.AbstractModel):
         """
         as_of = self._today(company)
         settings = company._get_churn_settings()
-        windows = Windows(as_of, settings.period_days, settings.cycle_window_days, settings.value_window_days)
+        windows = Windows.for_settings(as_of, settings)
         aggregates = self._extract_aggregates(company, windows, settings, partner_ids)
         result = classify_customers(aggregates, windows, settings)
         columns = [name for name in result_columns() if name not in RANK_COLUMNS]
