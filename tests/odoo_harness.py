@@ -85,10 +85,11 @@ def ensure_template():
     Safe when several test runs start at once: each builds under its own name and the first to
     finish wins the rename.
     """
-    template = f"cct_tmpl_{source_hash()}"
+    digest = source_hash()
+    template = f"cct_tmpl_{digest}"
     if database_exists(template):
         return template
-    building = f"cct_build_{source_hash()}_{os.getpid()}"
+    building = f"cct_build_{digest}_{os.getpid()}"
     drop_database(building)
     result = odoo_bin("-d", building, "-i", MODULE, "--stop-after-init", check=False)
     if not result.returncode:

@@ -180,7 +180,7 @@ class CustomerChurnEngine(models.AbstractModel):
         ``partner_ids`` restricts the pass to these commercial partners (incremental refresh).
         """
         self.env.flush_all()
-        visit_type = self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit", raise_if_not_found=False)
+        visit_type = self.env["mail.activity.type"]._get_churn_visit_type()
         self.env.cr.execute(
             SQL(
                 AGGREGATES_QUERY,
@@ -199,7 +199,7 @@ class CustomerChurnEngine(models.AbstractModel):
                 value_start=windows.value_start,
                 cycle_start=windows.cycle_start,
                 cycle_min_days=settings.cycle_min_order_days,
-                visit_type_id=visit_type.id if visit_type else None,
+                visit_type_id=visit_type.id or None,
                 **self._scope_conditions(partner_ids),
             )
         )

@@ -92,5 +92,4 @@ class CustomerChurnWinback(models.Model):
 
     @property
     def _table_query(self):
-        visit_type = self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit", raise_if_not_found=False)
-        return SQL(WINBACK_QUERY, visit_type_id=visit_type.id if visit_type else None)
+        return SQL(WINBACK_QUERY, visit_type_id=self.env["mail.activity.type"]._get_churn_visit_type().id or None)

@@ -1,4 +1,14 @@
-from odoo import models
+from odoo import api, models
+
+
+class MailActivityType(models.Model):
+    _inherit = "mail.activity.type"
+
+    @api.model
+    def _get_churn_visit_type(self):
+        """The "Customer visit" type of this module (empty if someone deleted it)."""
+        visit_type = self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit", raise_if_not_found=False)
+        return visit_type or self.browse()
 
 
 class MailActivity(models.Model):
@@ -6,7 +16,7 @@ class MailActivity(models.Model):
 
     def _action_done(self, feedback=False, attachment_ids=None):
         """A customer visit marked done moves the customer's last visit date (SPEC §7)."""
-        visit_type = self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit", raise_if_not_found=False)
+        visit_type = self.env["mail.activity.type"]._get_churn_visit_type()
         visits = self.filtered(lambda act: act.res_model == "res.partner" and act.activity_type_id == visit_type)
         partner_ids = set(self.env["res.partner"].browse(visits.mapped("res_id")).exists().commercial_partner_id.ids)
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)

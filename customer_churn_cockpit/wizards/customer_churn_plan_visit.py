@@ -19,7 +19,7 @@ class CustomerChurnPlanVisit(models.TransientModel):
         "mail.activity.type",
         string="Activity Type",
         required=True,
-        default=lambda self: self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit"),
+        default=lambda self: self.env["mail.activity.type"]._get_churn_visit_type(),
         domain="[('res_model', 'in', (False, 'res.partner'))]",
     )
     date_deadline = fields.Date(string="Due Date", required=True, default=lambda self: self._default_deadline())
@@ -35,8 +35,7 @@ class CustomerChurnPlanVisit(models.TransientModel):
 
     @api.model
     def _default_deadline(self):
-        visit_type = self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
-        return visit_type._get_date_deadline()
+        return self.env["mail.activity.type"]._get_churn_visit_type()._get_date_deadline()
 
     def action_plan(self):
         self.ensure_one()
@@ -46,7 +45,7 @@ class CustomerChurnPlanVisit(models.TransientModel):
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
             [self._prepare_activity_vals(partner, user) for partner, user in planned]
         )
-        return self._show_summary(_("%s visits planned.", len(planned)), len(planned), skipped)
+        return self._show_summary(_("%s visits planned.", len(planned)), skipped)
 
     def _split_customers(self):
         """(customer, salesperson) pairs to plan, and the skipped customers grouped by reason."""

@@ -29,7 +29,7 @@ class CustomerChurnSegmentAction(models.AbstractModel):
         for wizard in self:
             wizard.partner_count = len(wizard.partner_ids)
 
-    def _show_summary(self, title, done_count, skipped):
+    def _show_summary(self, title, skipped):
         """Close with what was done and what was skipped and why, on the same wizard."""
         lines = [Markup("<p><strong>%s</strong></p>") % title]
         if skipped:
@@ -46,5 +46,4 @@ class CustomerChurnSegmentAction(models.AbstractModel):
             "view_mode": "form",
             "target": "new",
             "name": _("Summary"),
-            "context": {**self.env.context, "done_count": done_count},
         }

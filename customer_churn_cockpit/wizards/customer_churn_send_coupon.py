@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 
@@ -39,9 +39,9 @@ class CustomerChurnSendCoupon(models.TransientModel):
             if wizard.program_mode != "new":
                 continue
             if wizard.discount <= 0 or (wizard.discount_mode == "percent" and wizard.discount > 100):
-                raise UserError(_("The discount must be above 0 (and at most 100 for a percentage)."))
+                raise ValidationError(_("The discount must be above 0 (and at most 100 for a percentage)."))
             if wizard.minimum_amount < 0:
-                raise UserError(_("The minimum order cannot be negative."))
+                raise ValidationError(_("The minimum order cannot be negative."))
 
     def action_send(self):
         self.ensure_one()
@@ -58,7 +58,6 @@ class CustomerChurnSendCoupon(models.TransientModel):
         self.program_id = program
         return self._show_summary(
             _("%(count)s coupons issued in %(program)s.", count=len(new_customers), program=program.name),
-            len(new_customers),
             {reason: partners for reason, partners in skipped.items() if partners},
         )
 
