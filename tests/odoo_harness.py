@@ -102,6 +102,9 @@ def ensure_template():
         drop_database(building)
         return template
     psql(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+    if os.environ.get("COCKPIT_KEEP_TEMPLATES"):
+        # Several checkouts testing side by side each need their own template.
+        return template
     for (stale,) in psql(
         f"SELECT datname FROM pg_database WHERE datname LIKE 'cct_tmpl_%' AND datname <> '{template}'"
     ):
