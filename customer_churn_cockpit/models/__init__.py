@@ -5,6 +5,7 @@ from . import res_partner
 from . import customer_churn_engine
 from . import customer_churn_run
 from . import customer_churn_snapshot
+from . import customer_churn_automation
 from . import customer_churn_board
 from . import customer_churn_winback
 from . import sale_order

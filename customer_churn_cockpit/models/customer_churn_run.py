@@ -35,6 +35,9 @@ class CustomerChurnRun(models.Model):
     churned_count = fields.Integer(string="Churned", readonly=True)
     segment_counts = fields.Json(readonly=True, help="Count of customers per flag, tier and value segment.")
     snapshot_ids = fields.One2many("customer.churn.snapshot", "run_id", string="Customer Snapshots")
+    auto_visit_count = fields.Integer(
+        string="Visits Planned Automatically", readonly=True, help="Visits the run planned for newly at-risk customers."
+    )
 
     @api.model
     def _record(self, company, as_of, result, duration):
@@ -51,6 +54,7 @@ class CustomerChurnRun(models.Model):
             }
         )
         self.env["customer.churn.snapshot"]._record_from_figures(run)
+        run.auto_visit_count = self.env["customer.churn.automation"]._after_run(run)
         self._purge_old_runs(company)
         return run
 

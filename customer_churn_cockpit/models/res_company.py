@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import ChurnSettings
+from .res_partner import VALUE_SEGMENTS
 
 # Company field -> ChurnSettings attribute: one place maps the settings page to the engine.
 SETTINGS_FIELDS = {
@@ -122,7 +123,25 @@ class ResCompany(models.Model):
         help="A visit or coupon counts as a win-back when the customer confirms an order within this many days.",
     )
 
-    @api.constrains(*SETTINGS_FIELDS, "churn_history_days", "churn_winback_days")
+    churn_auto_visit = fields.Boolean(
+        string="Plan Visits Automatically",
+        help="After each run as of today, plan a visit for every customer that became at risk since the "
+        "previous run, when its value segment is at least the chosen one.",
+    )
+    churn_auto_visit_segment = fields.Selection(
+        VALUE_SEGMENTS,
+        string="For Value Segments Down To",
+        default="important",
+        help="Customers in this value segment or a more valuable one get an automatic visit.",
+    )
+    churn_auto_visit_user_id = fields.Many2one(
+        "res.users",
+        string="Fallback Salesperson for Automatic Visits",
+        domain="[('share', '=', False)]",
+        help="Receives the automatic visits of customers that have no salesperson; without one they are skipped.",
+    )
+
+    @api.constrains(*SETTINGS_FIELDS, "churn_history_days", "churn_winback_days", "churn_auto_visit")
     def _check_churn_settings(self):
         for company in self:
             if errors := company._get_churn_settings_errors():
@@ -173,6 +192,10 @@ class ResCompany(models.Model):
             (
                 min(bands) >= 0 and sum(bands) <= 100,
                 _("Value segment bands cannot be negative and together cannot exceed 100%."),
+            ),
+            (
+                not self.churn_auto_visit or self.churn_auto_visit_segment,
+                _("Choose down to which value segment visits are planned automatically."),
             ),
         ]
 

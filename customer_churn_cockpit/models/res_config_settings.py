@@ -27,6 +27,9 @@ class ResConfigSettings(models.TransientModel):
     churn_value_general_percent = fields.Integer(related="company_id.churn_value_general_percent", readonly=False)
     churn_history_days = fields.Integer(related="company_id.churn_history_days", readonly=False)
     churn_winback_days = fields.Integer(related="company_id.churn_winback_days", readonly=False)
+    churn_auto_visit = fields.Boolean(related="company_id.churn_auto_visit", readonly=False)
+    churn_auto_visit_segment = fields.Selection(related="company_id.churn_auto_visit_segment", readonly=False)
+    churn_auto_visit_user_id = fields.Many2one(related="company_id.churn_auto_visit_user_id", readonly=False)
 
     def _compute_churn_abc_c_percent(self):
         for settings in self:

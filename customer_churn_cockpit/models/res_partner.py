@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 CHURN_STATES = [
     ("never", "Never Traded"),
@@ -57,3 +57,15 @@ class ResPartner(models.Model):
     value_segment = churn_field(fields.Selection, VALUE_SEGMENTS, string="Value Segment")
     churn_last_visit_date = churn_field(fields.Date, string="Last Visit")
     churn_last_coupon_date = churn_field(fields.Date, string="Last Coupon")
+    churn_days_since_visit = fields.Integer(
+        string="Days Since Visit",
+        compute="_compute_churn_days_since_visit",
+        help="Days from the last visit to the day the figures are computed for.",
+    )
+
+    @api.depends_context("company")
+    @api.depends("churn_as_of", "churn_last_visit_date")
+    def _compute_churn_days_since_visit(self):
+        for partner in self:
+            visited, as_of = partner.churn_last_visit_date, partner.churn_as_of
+            partner.churn_days_since_visit = (as_of - visited).days if visited and as_of else 0

@@ -3,3 +3,4 @@ from . import customer_churn_segment_action
 from . import customer_churn_recompute
 from . import customer_churn_plan_visit
 from . import customer_churn_send_coupon
+from . import customer_churn_export

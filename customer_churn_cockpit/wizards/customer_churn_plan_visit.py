@@ -38,6 +38,11 @@ class CustomerChurnPlanVisit(models.TransientModel):
         return self.env["mail.activity.type"]._get_churn_visit_type()._get_date_deadline()
 
     def action_plan(self):
+        planned, skipped = self._plan_visits()
+        return self._show_summary(_("%s visits planned.", len(planned)), skipped)
+
+    def _plan_visits(self):
+        """Create the visits; returns the planned (customer, salesperson) pairs and the skipped customers."""
         self.ensure_one()
         # Two clicks at once must not both see "no open visit" and plan twice.
         self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)", LOCK_NAMESPACE, VISIT_LOCK_KEY))
@@ -45,12 +50,13 @@ class CustomerChurnPlanVisit(models.TransientModel):
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
             [self._prepare_activity_vals(partner, user) for partner, user in planned]
         )
-        return self._show_summary(_("%s visits planned.", len(planned)), skipped)
+        return planned, skipped
 
     def _split_customers(self):
         """(customer, salesperson) pairs to plan, and the skipped customers grouped by reason."""
         planned, skipped = [], defaultdict(lambda: self.env["res.partner"])
-        is_manager = self.env.user.has_group("customer_churn_cockpit.group_churn_manager")
+        # The scheduled run plans as superuser, for every salesperson.
+        is_manager = self.env.su or self.env.user.has_group("customer_churn_cockpit.group_churn_manager")
         already_planned = self._customers_with_open_visit()
         for partner in self.partner_ids:
             user = partner.user_id or self.fallback_user_id
