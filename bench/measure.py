@@ -76,17 +76,22 @@ def floor(env, company, as_of):
 
 
 def naive(env, company, as_of):
-    """The pattern the add-on replaces: per partner, read its orders through the ORM, compute its
-    figures in Python and write them back (ranks excluded: they cannot even be done this way)."""
+    """The pattern the add-on replaces: per partner, read its orders, visits and coupons through
+    the ORM, compute the same figures as the engine in Python and write them back (ranks
+    excluded: they cannot even be done this way)."""
     partners = env["res.partner"].search([("customer_rank", ">", 0)], limit=NAIVE_SAMPLE)
-    Order = env["sale.order"]
+    Order, Activity, Card = env["sale.order"], env["mail.activity"].with_context(active_test=False), env["loyalty.card"]
+    visit_type = env["mail.activity.type"]._get_churn_visit_type()
+    last_month = (as_of.replace(day=1) - timedelta(days=1)).replace(day=1)
 
-    def figures_of(orders):
-        days = sorted({o.date_order.date() for o in orders if o.date_order.date() <= as_of})
+    def figures_of(orders, visit, coupon):
+        orders = orders.filtered(lambda o: o.date_order.date() <= as_of)
+        days = sorted({o.date_order.date() for o in orders})
         amount = {o.id: o.amount_untaxed / (o.currency_rate or 1) for o in orders}
-        recent = [o for o in orders if 0 <= (as_of - o.date_order.date()).days < 30]
+        recent = [o for o in orders if (as_of - o.date_order.date()).days < 30]
         before = [o for o in orders if 30 <= (as_of - o.date_order.date()).days < 60]
-        gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
+        month = [o for o in orders if o.date_order.date().replace(day=1) == last_month]
+        gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False) if (as_of - a).days < 365]
         return {
             "churn_as_of": as_of,
             "churn_last_order_date": days[-1] if days else False,
@@ -97,6 +102,9 @@ def naive(env, company, as_of):
             "churn_orders_previous": len(before),
             "churn_traded_recently": bool(recent),
             "churn_cycle_days": statistics.median(gaps) if len(gaps) >= 2 else 0,
+            "abc_revenue": sum(amount[o.id] for o in month),
+            "churn_last_visit_date": visit.date_done or False,
+            "churn_last_coupon_date": coupon.create_date.date() if coupon else False,
         }
 
     def run():
@@ -104,7 +112,13 @@ def naive(env, company, as_of):
             orders = Order.search(
                 [("partner_id", "child_of", partner.id), ("state", "=", "sale"), ("company_id", "=", company.id)]
             )
-            partner.with_company(company).write(figures_of(orders))
+            visit = Activity.search(
+                [("res_model", "=", "res.partner"), ("res_id", "=", partner.id),
+                 ("activity_type_id", "=", visit_type.id), ("date_done", "!=", False)],
+                order="date_done desc", limit=1,
+            )  # fmt: skip
+            coupon = Card.search([("partner_id", "child_of", partner.id)], order="create_date desc", limit=1)
+            partner.with_company(company).write(figures_of(orders, visit, coupon))
             env.flush_all()
 
     took = seconds(run)
