@@ -2,7 +2,10 @@
 
 import pytest
 
-from odoo.exceptions import ValidationError
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 
 @pytest.mark.parametrize(
@@ -47,3 +50,43 @@ def test_error_message_is_translated(env):
     with pytest.raises(ValidationError) as error:
         chinese.create({"churn_at_risk_days": 30, "churn_churned_days": 20}).execute()
     assert "流失" in str(error.value)
+
+
+@pytest.fixture
+def cockpit_manager(env):
+    """A sales manager, so a cockpit manager, who is no Settings administrator."""
+    manager = mail_new_test_user(env, login="churn_boss", groups="sales_team.group_sale_manager")
+    assert not manager.has_group("base.group_system")
+    return manager
+
+
+def test_cockpit_manager_changes_the_settings_without_being_an_administrator(env, cockpit_manager):
+    """Configuration › Settings opens the current company's churn settings, and saving them works."""
+    menu = env.ref("customer_churn_cockpit.menu_churn_settings")
+    action = menu.action.with_user(cockpit_manager).run()
+    assert (action["res_model"], action["res_id"]) == ("res.company", env.company.id)
+    view_id, view_type = action["views"][0]
+    form = env["res.company"].with_user(cockpit_manager).get_views([(view_id, view_type)])
+    assert "churn_at_risk_days" in form["views"]["form"]["arch"]
+    with pytest.raises(AccessError):  # the administrators' settings page stays theirs
+        env["res.config.settings"].with_user(cockpit_manager).create({"churn_at_risk_days": 10})
+    company = env.company.with_user(cockpit_manager)
+    company.write({"churn_at_risk_days": 10, "churn_churned_days": 45})
+    company.action_churn_abc_preset_80_20()
+    env.invalidate_all()
+    assert (env.company.churn_at_risk_days, env.company.churn_churned_days) == (10, 45)
+    assert (env.company.churn_abc_a_percent, env.company.churn_abc_b_percent, env.company.churn_abc_c_percent) == (
+        20,
+        60,
+        20,
+    )
+    assert env.company.write_uid == cockpit_manager  # written as superuser, but by the manager
+
+
+def test_cockpit_manager_only_changes_companies_they_are_allowed_in(env, cockpit_manager):
+    branch = env["res.company"].create({"name": "Branch"})
+    with pytest.raises(AccessError, match="allowed in"):
+        branch.with_user(cockpit_manager).write({"churn_at_risk_days": 10})
+    cockpit_manager.company_ids = [Command.link(branch.id)]
+    branch.with_user(cockpit_manager).write({"churn_at_risk_days": 10})
+    assert branch.churn_at_risk_days == 10

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..lib import ChurnSettings
 from .res_partner import VALUE_SEGMENTS
@@ -24,6 +24,18 @@ SETTINGS_FIELDS = {
     "churn_value_general_percent": "value_general_percent",
 }
 DEFAULTS = ChurnSettings()
+# What a churn manager may change on the companies they are allowed in, without the right to edit
+# companies (only Settings administrators have it): the thresholds and the two retention windows.
+MANAGER_WRITABLE_FIELDS = frozenset(
+    {
+        *SETTINGS_FIELDS,
+        "churn_history_days",
+        "churn_winback_days",
+        "churn_auto_visit",
+        "churn_auto_visit_segment",
+        "churn_auto_visit_user_id",
+    }
+)
 
 
 class ResCompany(models.Model):
@@ -90,6 +102,9 @@ class ResCompany(models.Model):
         default=DEFAULTS.abc_b_percent,
         help="The next this-many percent of last month's revenue are tier B; the rest is tier C.",
     )
+    churn_abc_c_percent = fields.Integer(
+        string="ABC: C Share (%)", compute="_compute_churn_abc_c_percent", help="What A and B leave: tier C."
+    )
     churn_value_window_days = fields.Integer(
         string="Value Segment Window (days)",
         default=DEFAULTS.value_window_days,
@@ -140,6 +155,11 @@ class ResCompany(models.Model):
         domain="[('share', '=', False)]",
         help="Receives the automatic visits of customers that have no salesperson; without one they are skipped.",
     )
+
+    @api.depends("churn_abc_a_percent", "churn_abc_b_percent")
+    def _compute_churn_abc_c_percent(self):
+        for company in self:
+            company.churn_abc_c_percent = 100 - company.churn_abc_a_percent - company.churn_abc_b_percent
 
     @api.constrains(*SETTINGS_FIELDS, "churn_history_days", "churn_winback_days", "churn_auto_visit")
     def _check_churn_settings(self):
@@ -198,6 +218,45 @@ class ResCompany(models.Model):
                 _("Choose down to which value segment visits are planned automatically."),
             ),
         ]
+
+    def write(self, vals):
+        if self._is_churn_manager_write(vals):
+            self._check_churn_manager_companies()
+            # Like the preferences users may write on themselves (res.users' SELF_WRITEABLE_FIELDS):
+            # only these fields, on allowed companies, so the ACL on companies can be bypassed.
+            return super(ResCompany, self.sudo()).write(vals)
+        return super().write(vals)
+
+    def _is_churn_manager_write(self, vals):
+        return (
+            bool(vals)
+            and not self.env.su
+            and MANAGER_WRITABLE_FIELDS.issuperset(vals)
+            and self.env.user.has_group("customer_churn_cockpit.group_churn_manager")
+        )
+
+    def _check_churn_manager_companies(self):
+        if self - self.env.user.company_ids:
+            raise AccessError(_("You can only change the churn settings of the companies you are allowed in."))
+
+    @api.model
+    def action_open_churn_settings(self):
+        """The churn settings of the current company, for churn managers who are not administrators."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Churn Settings"),
+            "res_model": "res.company",
+            "res_id": self.env.company.id,
+            "views": [(self.env.ref("customer_churn_cockpit.res_company_view_form_churn_settings").id, "form")],
+            "target": "current",
+        }
+
+    def action_churn_abc_preset_80_20(self):
+        """The 2-8 rule: A holds the first 20% of revenue, B the next 60%."""
+        self.write({"churn_abc_a_percent": 20, "churn_abc_b_percent": 60})
+
+    def action_churn_recompute_now(self):
+        return self.env["customer.churn.recompute"].create({"company_ids": self.ids}).action_recompute()
 
     def _get_churn_settings(self):
         """The company's thresholds as the engine's plain settings object."""

@@ -23,9 +23,16 @@ def churn_field(field_class, *args, **kwargs):
     partner row holds every company's figures: ``partner.with_company(c).churn_state`` reads
     company c's value, and search/group-by work on them natively (list, kanban, pivot). The
     engine writes them with one UPDATE per run. No index: Odoo's default btree on the whole
-    jsonb value serves no query of ours, and every index slows that bulk write.
+    jsonb value serves no query of ours, and every index slows that bulk write. Only cockpit users
+    read them: they are sales figures, and users without Sales may not read sale orders either.
     """
-    kwargs.update(company_dependent=True, readonly=True, copy=False, index=False)
+    kwargs.update(
+        company_dependent=True,
+        readonly=True,
+        copy=False,
+        index=False,
+        groups="customer_churn_cockpit.group_churn_user",
+    )
     return field_class(*args, **kwargs)
 
 
@@ -60,6 +67,7 @@ class ResPartner(models.Model):
     churn_days_since_visit = fields.Integer(
         string="Days Since Visit",
         compute="_compute_churn_days_since_visit",
+        groups="customer_churn_cockpit.group_churn_user",
         help="Days from the last visit to the day the figures are computed for.",
     )
 

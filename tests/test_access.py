@@ -1,0 +1,379 @@
+"""Who may do what: every role × every model of the module × read/write/create/unlink, per company.
+
+Four real users, all allowed in company A only: a salesperson who sees their own documents, one
+who sees all documents, a sales manager (so a cockpit manager) who is no administrator, and an
+internal user without Sales. Company B holds figures, a run, snapshots and win-back rows of its
+own, which none of them may see. Each cell runs inside a savepoint that is rolled back, so every
+cell starts from the same data.
+"""
+
+import pytest
+
+from odoo import Command
+from odoo.exceptions import AccessError
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from common import AS_OF, days_ago
+
+OK, DENIED = "ok", "denied"
+ROLES = ("rep_own", "rep_all", "manager", "internal")
+GROUPS = {
+    "rep_own": "sales_team.group_sale_salesman",
+    "rep_all": "sales_team.group_sale_salesman_all_leads",
+    "manager": "sales_team.group_sale_manager",
+    "internal": "base.group_user",
+}
+ALL, NONE, MANAGER, COCKPIT = (OK, OK, OK, OK), (DENIED,) * 4, (DENIED, DENIED, OK, DENIED), (OK, OK, OK, DENIED)
+
+
+class Rollback(Exception):
+    """Raised after a cell that succeeded, to undo it."""
+
+
+@pytest.fixture
+def world(env, shop):
+    """Company A (the main one) and B, a computed run in each, a visit in A and a coupon in B."""
+    company_a = env.company
+    company_b = env["res.company"].create({"name": "Branch B", "churn_history_days": 400})
+    env.user.company_ids = [Command.link(company_b.id)]
+    active, at_risk, lost = shop.customer("Active in A"), shop.customer("At risk in A"), shop.customer("Lost in B")
+    shop.order(active, days_ago(5), 100)
+    shop.order(at_risk, days_ago(20), 50)
+    shop.order(lost, days_ago(40), 70, company=company_b)
+    shop.recompute(companies=company_a | company_b)
+    users = {
+        role: mail_new_test_user(env, login=f"access_{role}", groups=groups, company_id=company_a.id)
+        for role, groups in GROUPS.items()
+    }
+    active.user_id = users["rep_own"]
+    visit = env["customer.churn.plan.visit"].with_context(active_model="res.partner", active_ids=active.ids).create({})
+    visit.action_plan()
+    visit_type = env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
+    env["mail.activity"].search([("res_id", "=", active.id), ("activity_type_id", "=", visit_type.id)]).action_done()
+    coupon = env["customer.churn.send.coupon"].with_company(company_b)
+    coupon.create({"partner_ids": lost.ids, "send_email": False, "company_id": company_b.id}).action_send()
+    Run, Winback = env["customer.churn.run"], env["customer.churn.winback"]
+    return {
+        "env": env,
+        "a": company_a,
+        "b": company_b,
+        "active": active,
+        "at_risk": at_risk,
+        "lost": lost,
+        "users": users,
+        "run_a": Run.search([("company_id", "=", company_a.id)]),
+        "run_b": Run.search([("company_id", "=", company_b.id)]),
+        "winback_a": Winback.search([("company_id", "=", company_a.id)], limit=1),
+        "winback_b": Winback.search([("company_id", "=", company_b.id)], limit=1),
+    }
+
+
+def wizard_of(w, user, model, values):
+    """A wizard of ``user`` (transient records belong to their creator), whatever their rights."""
+    return w["env"][model].with_user(user).sudo().create(values).sudo(False)
+
+
+def plan_visit(w, user):
+    Wizard = w["env"]["customer.churn.plan.visit"].with_user(user)
+    Wizard.with_context(active_model="res.partner", active_ids=w["at_risk"].ids).create({}).action_plan()
+
+
+def send_coupon(w, user, company):
+    Wizard = w["env"]["customer.churn.send.coupon"].with_user(user)
+    Wizard.create({"partner_ids": w["at_risk"].ids, "company_id": company.id, "send_email": False}).action_send()
+
+
+def recompute(w, user, company):
+    Wizard = w["env"]["customer.churn.recompute"].with_user(user)
+    Wizard.create({"company_ids": company.ids, "as_of": AS_OF}).action_recompute()
+
+
+# (what, operation, data of company, the outcome for rep_own, rep_all, manager, internal)
+CELLS = [
+    ("customer.churn.run", "read", "A", COCKPIT, lambda w, u: w["run_a"].with_user(u).read(["customers"])),
+    ("customer.churn.run", "read", "B", NONE, lambda w, u: w["run_b"].with_user(u).read(["customers"])),
+    ("customer.churn.run", "write", "A", MANAGER, lambda w, u: w["run_a"].with_user(u).write({"customers": 1})),
+    (
+        "customer.churn.run",
+        "create",
+        "A",
+        MANAGER,
+        lambda w, u: w["env"]["customer.churn.run"].with_user(u).create({"company_id": w["a"].id, "as_of": AS_OF}),
+    ),
+    (
+        "customer.churn.run",
+        "create",
+        "B",
+        NONE,
+        lambda w, u: w["env"]["customer.churn.run"].with_user(u).create({"company_id": w["b"].id, "as_of": AS_OF}),
+    ),
+    ("customer.churn.run", "unlink", "A", MANAGER, lambda w, u: w["run_a"].with_user(u).unlink()),
+    ("customer.churn.run", "unlink", "B", NONE, lambda w, u: w["run_b"].with_user(u).unlink()),
+    (
+        "customer.churn.snapshot",
+        "read",
+        "A",
+        COCKPIT,
+        lambda w, u: w["run_a"].snapshot_ids.with_user(u).read(["churn_state"]),
+    ),
+    (
+        "customer.churn.snapshot",
+        "read",
+        "B",
+        NONE,
+        lambda w, u: w["run_b"].snapshot_ids.with_user(u).read(["churn_state"]),
+    ),
+    (
+        "customer.churn.snapshot",
+        "write",
+        "A",
+        MANAGER,
+        lambda w, u: w["run_a"].snapshot_ids.with_user(u).write({"churn_state": "churned"}),
+    ),
+    (
+        "customer.churn.snapshot",
+        "write",
+        "B",
+        NONE,
+        lambda w, u: w["run_b"].snapshot_ids.with_user(u).write({"churn_state": "churned"}),
+    ),
+    (
+        "customer.churn.snapshot",
+        "create",
+        "A",
+        MANAGER,
+        lambda w, u: (
+            w["env"]["customer.churn.snapshot"]
+            .with_user(u)
+            .create({"run_id": w["run_a"].id, "partner_id": w["active"].id})
+        ),
+    ),
+    (
+        "customer.churn.snapshot",
+        "create",
+        "B",
+        NONE,
+        lambda w, u: (
+            w["env"]["customer.churn.snapshot"]
+            .with_user(u)
+            .create({"run_id": w["run_b"].id, "partner_id": w["active"].id})
+        ),
+    ),
+    ("customer.churn.snapshot", "unlink", "A", MANAGER, lambda w, u: w["run_a"].snapshot_ids.with_user(u).unlink()),
+    ("customer.churn.snapshot", "unlink", "B", NONE, lambda w, u: w["run_b"].snapshot_ids.with_user(u).unlink()),
+    ("customer.churn.winback", "read", "A", COCKPIT, lambda w, u: w["winback_a"].with_user(u).read(["won_back"])),
+    ("customer.churn.winback", "read", "B", NONE, lambda w, u: w["winback_b"].with_user(u).read(["won_back"])),
+    # A report on an SQL view: nobody writes it, it follows the visits, coupons and orders.
+    ("customer.churn.winback", "write", "A", NONE, lambda w, u: w["winback_a"].with_user(u).write({"won_back": True})),
+    (
+        "customer.churn.winback",
+        "create",
+        "A",
+        NONE,
+        lambda w, u: w["env"]["customer.churn.winback"].with_user(u).create({"won_back": True}),
+    ),
+    ("customer.churn.winback", "unlink", "A", NONE, lambda w, u: w["winback_a"].with_user(u).unlink()),
+    (
+        "customer.churn.board",
+        "get_board_data",
+        "A",
+        COCKPIT,
+        lambda w, u: w["env"]["customer.churn.board"].with_user(u).get_board_data(),
+    ),
+    (
+        "customer.churn.board",
+        "get_board_data",
+        "B",
+        NONE,
+        lambda w, u: w["env"]["customer.churn.board"].with_user(u).with_company(w["b"]).get_board_data(),
+    ),
+    ("customer.churn.recompute", "create+run", "A", MANAGER, lambda w, u: recompute(w, u, w["a"])),
+    ("customer.churn.recompute", "create+run", "B", NONE, lambda w, u: recompute(w, u, w["b"])),
+    (
+        "customer.churn.recompute",
+        "read",
+        "A",
+        MANAGER,
+        lambda w, u: wizard_of(w, u, "customer.churn.recompute", {"company_ids": w["a"].ids}).read(["as_of"]),
+    ),
+    (
+        "customer.churn.recompute",
+        "write",
+        "A",
+        MANAGER,
+        lambda w, u: wizard_of(w, u, "customer.churn.recompute", {"company_ids": w["a"].ids}).write({"as_of": AS_OF}),
+    ),
+    (
+        "customer.churn.recompute",
+        "unlink",
+        "A",
+        MANAGER,
+        lambda w, u: wizard_of(w, u, "customer.churn.recompute", {"company_ids": w["a"].ids}).unlink(),
+    ),
+    ("customer.churn.plan.visit", "create+plan", "A", COCKPIT, plan_visit),
+    (
+        "customer.churn.plan.visit",
+        "read",
+        "A",
+        COCKPIT,
+        lambda w, u: wizard_of(w, u, "customer.churn.plan.visit", {"partner_ids": w["at_risk"].ids}).read(["summary"]),
+    ),
+    (
+        "customer.churn.plan.visit",
+        "write",
+        "A",
+        COCKPIT,
+        lambda w, u: wizard_of(w, u, "customer.churn.plan.visit", {"partner_ids": w["at_risk"].ids}).write(
+            {"summary": "Bring the new price list"}
+        ),
+    ),
+    # Wizards are left to the vacuum, not deleted by hand.
+    (
+        "customer.churn.plan.visit",
+        "unlink",
+        "A",
+        MANAGER,
+        lambda w, u: wizard_of(w, u, "customer.churn.plan.visit", {"partner_ids": w["at_risk"].ids}).unlink(),
+    ),
+    ("customer.churn.send.coupon", "create+send", "A", MANAGER, lambda w, u: send_coupon(w, u, w["a"])),
+    ("customer.churn.send.coupon", "create+send", "B", NONE, lambda w, u: send_coupon(w, u, w["b"])),
+    (
+        "customer.churn.send.coupon",
+        "read",
+        "A",
+        MANAGER,
+        lambda w, u: wizard_of(w, u, "customer.churn.send.coupon", {"partner_ids": w["at_risk"].ids}).read(
+            ["discount"]
+        ),
+    ),
+    (
+        "customer.churn.send.coupon",
+        "write",
+        "A",
+        MANAGER,
+        lambda w, u: wizard_of(w, u, "customer.churn.send.coupon", {"partner_ids": w["at_risk"].ids}).write(
+            {"discount": 5}
+        ),
+    ),
+    (
+        "customer.churn.send.coupon",
+        "unlink",
+        "A",
+        MANAGER,
+        lambda w, u: wizard_of(w, u, "customer.churn.send.coupon", {"partner_ids": w["at_risk"].ids}).unlink(),
+    ),
+    # The figures are sales figures: only cockpit users read them, and only for their companies.
+    (
+        "res.partner churn fields",
+        "read",
+        "A",
+        COCKPIT,
+        lambda w, u: w["active"].with_user(u).with_company(w["a"]).read(["churn_state", "churn_revenue_current"]),
+    ),
+    (
+        "res.partner churn fields",
+        "read",
+        "B",
+        NONE,
+        lambda w, u: w["lost"].with_user(u).with_company(w["b"]).read(["churn_state", "churn_revenue_current"]),
+    ),
+    (
+        "res.partner churn fields",
+        "search",
+        "A",
+        COCKPIT,
+        lambda w, u: w["env"]["res.partner"].with_user(u).search([("churn_state", "=", "at_risk")]),
+    ),
+    # Every user may read the thresholds (the board explains them); cockpit managers change them.
+    ("churn settings", "read", "A", ALL, lambda w, u: w["a"].with_user(u).read(["churn_at_risk_days"])),
+    ("churn settings", "write", "A", MANAGER, lambda w, u: w["a"].with_user(u).write({"churn_at_risk_days": 10})),
+    ("churn settings", "write", "B", NONE, lambda w, u: w["b"].with_user(u).write({"churn_at_risk_days": 10})),
+    ("churn settings", "2-8 button", "A", MANAGER, lambda w, u: w["a"].with_user(u).action_churn_abc_preset_80_20()),
+    # The way in for managers opens no other field of the company.
+    ("churn settings", "write other field", "A", NONE, lambda w, u: w["a"].with_user(u).write({"name": "Renamed"})),
+    (
+        "churn settings",
+        "write with other field",
+        "A",
+        NONE,
+        lambda w, u: w["a"].with_user(u).write({"churn_at_risk_days": 10, "email": "x@example.com"}),
+    ),
+]
+MATRIX_SIZE = len(CELLS) * len(ROLES)
+
+
+def outcome(env, operation):
+    """OK or DENIED; any other error fails the test as it is (a traceback is never an answer)."""
+    try:
+        with env.cr.savepoint():
+            operation()
+            raise Rollback
+    except Rollback:
+        return OK
+    except AccessError:
+        return DENIED
+    finally:
+        env.invalidate_all()
+
+
+def test_matrix_covers_every_model_of_the_module(env):
+    """Every model of the module has cells, and the matrix has the size the report gives."""
+    names = set(env["ir.model"].search([("model", "=like", "customer.churn.%")]).mapped("model")) - {
+        "customer.churn.engine",  # its one public method is covered through the recompute wizard
+        "customer.churn.segment.action",  # abstract parent of the two wizards below
+    }
+    assert names <= {what for what, *_rest in CELLS}
+    print(f"\naccess matrix: {len(CELLS)} operations x {len(ROLES)} roles = {MATRIX_SIZE} cells")
+    assert MATRIX_SIZE == 45 * 4
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(world, role):
+    user = world["users"][role]
+    assert not user.has_group("base.group_erp_manager") and not user.has_group("base.group_system")
+    column = ROLES.index(role)
+    wrong = [
+        f"{what} {operation} on {company}'s data: expected {expected[column]}, got {got}"
+        for what, operation, company, expected, operation_fn in CELLS
+        if (got := outcome(world["env"], lambda fn=operation_fn: fn(world, user))) != expected[column]
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_user_of_company_a_sees_only_company_a(world):
+    """Figures, runs, snapshots, win-back rows and board counts of A; nothing of B."""
+    env, user = world["env"], world["users"]["rep_all"]
+    active, lost = world["active"], world["lost"]
+    as_user = env(user=user)
+    runs = as_user["customer.churn.run"].search([])
+    assert runs == world["run_a"]
+    assert (runs.customers, runs.active_count, runs.at_risk_count, runs.churned_count, runs.never_count) == (
+        3,
+        1,
+        1,
+        0,
+        1,
+    )
+    snapshots = as_user["customer.churn.snapshot"].search([])
+    assert {(s.partner_id.name, s.churn_state) for s in snapshots} == {
+        ("Active in A", "active"),
+        ("At risk in A", "at_risk"),
+        ("Lost in B", "never"),
+    }
+    winback = as_user["customer.churn.winback"].search([])
+    assert [(w.action_type, w.partner_id, w.company_id) for w in winback] == [("visit", active, world["a"])]
+    # ... while B has its own rows: the visit (activities have no company) and B's coupon.
+    b_rows = env["customer.churn.winback"].search([("company_id", "=", world["b"].id)])
+    assert sorted(b_rows.mapped("action_type")) == ["coupon", "visit"]
+    customers = as_user["res.partner"].search([("churn_state", "!=", False)])
+    assert {(p.name, p.churn_state, p.churn_revenue_current) for p in customers} == {
+        ("Active in A", "active", 100),
+        ("At risk in A", "at_risk", 50),
+        ("Lost in B", "never", 0),
+    }
+    assert lost.with_company(world["b"]).churn_state == "churned"  # as the superuser sees B
+    board = as_user["customer.churn.board"].get_board_data()
+    counts = {tile["key"]: tile["count"] for section in board["sections"] for tile in section["tiles"]}
+    assert board["company"]["id"] == world["a"].id and board["customers"] == 3
+    assert (counts["active"], counts["at_risk"], counts["churned"], counts["never"]) == (1, 1, 0, 1)
