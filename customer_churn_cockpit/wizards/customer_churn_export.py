@@ -63,8 +63,9 @@ class CustomerChurnExport(models.TransientModel):
             raise UserError(_("Select at least one customer to export."))
         # The web client sends the user's language; a call without one still gets it.
         localized = self.with_context(lang=self.env.lang or self.env.user.lang)
-        workbook = localized._build_workbook(partners.with_env(localized.env))
-        export = self.create({"file": base64.b64encode(workbook), "filename": localized._filename()})
+        # Created first: the access check on the export comes before any figure is read.
+        export = localized.create({"filename": localized._filename()})
+        export.file = base64.b64encode(localized._build_workbook(partners.with_env(localized.env)))
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{self._name}/{export.id}/file/{export.filename}?download=true",
