@@ -52,8 +52,8 @@ def build(size, orders_per_customer):
     }
 
 
-def measure(db):
-    result = sh(sys.executable, str(ROOT / "bench" / "measure.py"), "measure", db)
+def measure(db, step="measure"):
+    result = sh(sys.executable, str(ROOT / "bench" / "measure.py"), step, db)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -68,6 +68,7 @@ def main():
     for size in [int(s) for s in args.sizes.split(",")]:
         db, figures = build(size, args.orders_per_customer)
         figures.update(measure(db))
+        figures["alongside"] = measure(db, "alongside")
         figures["customers"] = size
         rows.append(figures)
         print_row(figures)
@@ -92,8 +93,23 @@ def print_row(r):
         f"board counts          {r['board_ms']:8.1f} ms (target < 1000)\n"
         f"install / upgrade     {r['install_s']:8.1f} s / {r['upgrade_s']:.1f} s "
         "beyond Odoo's own loading (target < 60)\n"
-        f"(demo data generation {r['generate_s']:.0f} s)",
+        f"(demo data generation {r['generate_s']:.0f} s)\n"
+        f"{alongside_lines(r['alongside'])}",
         flush=True,
+    )
+
+
+def alongside_lines(a):
+    """The scheduled run while a salesperson edits a customer and confirms orders, in a loop."""
+    progress = ", ".join(f"{done:,}/{done + left:,}" for done, left in a["progress"][-4:])
+    return (
+        f"working alongside users: scheduled run {a['cron_s']:.1f} s, "
+        f"{a['runs_recorded']} of {a['companies']} companies recorded, {a['failures']} failed\n"
+        f"  partner edit          {a['edit_max_ms']:8.0f} ms max over {a['edits']} edits "
+        f"(idle {a['edit_idle_ms']:.0f} ms; target < 1000)\n"
+        f"  order confirm         {a['confirm_max_ms']:8.0f} ms max over {a['confirms']} confirms "
+        f"(idle {a['confirm_idle_ms']:.0f} ms; target < 1000)\n"
+        f"  cron progress         {len(a['progress'])} reports, last: {progress}"
     )
 
 

@@ -1,9 +1,11 @@
-"""One benchmark step in a fresh process: ``generate DB CUSTOMERS ORDERS`` or ``measure DB``."""
+"""One benchmark step in a fresh process: ``generate DB CUSTOMERS ORDERS``, ``measure DB``,
+``alongside DB`` (users working during a scheduled recompute) or ``cron DB`` (one scheduled run)."""
 
 import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import odoo
 from odoo import SUPERUSER_ID, api
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,9 +186,108 @@ def measure(db):
     print(json.dumps(result))
 
 
+CRON_XMLID = "customer_churn_cockpit.ir_cron_customer_churn_recompute"
+
+
+def cron(db):
+    """Run the scheduled recompute once, through Odoo's own cron machinery (progress included)."""
+    registry, cr = open_env(db)
+    with cr:
+        cron_id = api.Environment(cr, SUPERUSER_ID, {}).ref(CRON_XMLID).id
+        cr.execute("UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' WHERE id = %s", [cron_id])
+    connection = odoo.sql_db.db_connect(db)
+    IrCron = registry["ir.cron"]
+    with connection.cursor() as cron_cr:
+        IrCron._process_job(connection, cron_cr, IrCron._acquire_one_job(cron_cr, cron_id))
+
+
+def as_a_user(env, action):
+    """Run ``action`` and commit as a request would, retrying on concurrency errors as Odoo does
+    (without its random back-off): the time returned is what the user waited."""
+    started = time.perf_counter()
+    for _attempt in range(10):
+        try:
+            action()
+            env.cr.commit()
+            break
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            env.cr.rollback()
+            env.invalidate_all()
+    return time.perf_counter() - started
+
+
+def alongside(db):
+    """While a scheduled recompute runs (in another process), a salesperson edits a customer and
+    confirms orders: how long does each wait, and what progress does the cron report?"""
+    registry, cr = open_env(db)
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    company = env.ref("base.main_company")
+    customers = env["res.partner"].search([("customer_rank", ">", 0)], limit=400)
+    product = env["product.product"].search([("sale_ok", "=", True)], limit=1)
+    drafts = env["sale.order"].create(
+        [
+            {"partner_id": p.id, "company_id": company.id, "order_line": [(0, 0, {"product_id": product.id})]}
+            for p in customers
+        ]
+    )
+    cron_id = env.ref(CRON_XMLID).id
+    runs_before = env["customer.churn.run"].search_count([])
+    cr.commit()
+    edited = customers[0]
+    counter = iter(range(10**6))
+
+    def edit():
+        edited.write({"phone": f"+86 21 5555 {next(counter):04d}"})
+
+    idle = {"edit": [as_a_user(env, edit) for _ in range(5)], "confirm": []}
+    for order in drafts[:5]:
+        idle["confirm"].append(as_a_user(env, order.action_confirm))
+    busy = {"edit": [], "confirm": []}
+    progress = []
+    run = subprocess.Popen([sys.executable, __file__, "cron", db], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    started = time.perf_counter()
+    pending = iter(drafts[5:])
+    while run.poll() is None:
+        busy["edit"].append(as_a_user(env, edit))
+        order = next(pending, None)
+        if order:
+            busy["confirm"].append(as_a_user(env, order.action_confirm))
+        cr.execute(
+            "SELECT done, remaining FROM ir_cron_progress WHERE cron_id = %s ORDER BY id DESC LIMIT 1", [cron_id]
+        )
+        row = cr.fetchone()
+        if row and (not progress or tuple(row) != progress[-1]):
+            progress.append(tuple(row))
+        cr.commit()
+    took = time.perf_counter() - started
+    log = run.stderr.read().decode()
+    if run.returncode:
+        raise SystemExit(f"the scheduled run failed:\n{log[-3000:]}")
+    companies = env["res.company"].search_count([])
+    recorded = env["customer.churn.run"].search_count([]) - runs_before
+    cr.close()
+    print(
+        json.dumps(
+            {
+                "cron_s": took,
+                "edit_idle_ms": statistics.median(idle["edit"]) * 1000,
+                "edit_max_ms": max(busy["edit"]) * 1000,
+                "edits": len(busy["edit"]),
+                "confirm_idle_ms": statistics.median(idle["confirm"]) * 1000,
+                "confirm_max_ms": max(busy["confirm"], default=0) * 1000,
+                "confirms": len(busy["confirm"]),
+                "progress": progress,
+                "companies": companies,
+                "runs_recorded": recorded,
+                "failures": log.count("churn recompute failed"),
+            }
+        )
+    )
+
+
 if __name__ == "__main__":
     step, db, *rest = sys.argv[1:]
     if step == "generate":
         generate(db, int(rest[0]), int(rest[1]))
     else:
-        measure(db)
+        {"measure": measure, "alongside": alongside, "cron": cron}[step](db)

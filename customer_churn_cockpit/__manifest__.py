@@ -28,6 +28,7 @@
     "assets": {
         "web.assets_backend": ["customer_churn_cockpit/static/src/board/**/*"],
     },
+    "uninstall_hook": "uninstall_hook",
     "application": True,
     "installable": True,
 }
