@@ -85,3 +85,16 @@ def test_only_managers_recompute(shop):
         shop.env["customer.churn.engine"].with_user(rep).recompute(shop.company, AS_OF)
     summary = shop.env["customer.churn.engine"].with_user(boss).recompute(shop.company, AS_OF)
     assert summary["companies"][shop.company.id]["as_of"] == AS_OF
+
+
+def test_managers_recompute_only_their_companies(shop):
+    """Refused before anything is written, and without companies a manager gets their own."""
+    other = shop.env["res.company"].create({"name": "Other branch"})
+    boss = mail_new_test_user(shop.env, login="boss_c", groups="sales_team.group_sale_manager")
+    assert other not in boss.company_ids
+    engine = shop.env["customer.churn.engine"].with_user(boss)
+    with pytest.raises(AccessError, match="allowed in"):
+        engine.recompute(shop.company | other, AS_OF)
+    assert not shop.env["customer.churn.run"].search([("company_id", "in", (shop.company | other).ids)])
+    summary = engine.recompute(as_of=AS_OF)
+    assert set(summary["companies"]) == set(boss.company_ids.ids)

@@ -187,9 +187,10 @@ class CustomerChurnEngine(models.AbstractModel):
         written inside its own savepoint: a failure leaves that company's previous figures
         intact. Returns a summary: customers, seconds, the count of each state, per company.
         """
-        if not self.env.su and not self.env.user.has_group("customer_churn_cockpit.group_churn_manager"):
-            raise AccessError(_("Only churn cockpit managers can recompute the figures."))
-        companies = companies if companies is not None else self.env["res.company"].sudo().search([])
+        if companies is None:
+            companies = self.env["res.company"].sudo().search([]) if self.env.su else self.env.user.company_ids
+        if not self.env.su:
+            self._check_recompute_access(companies)
         started = time.perf_counter()
         summary = {"customers": 0, "never": 0, "active": 0, "at_risk": 0, "churned": 0, "companies": {}}
         for company in companies:
@@ -199,6 +200,13 @@ class CustomerChurnEngine(models.AbstractModel):
                 summary[key] += company_summary[key]
         summary["seconds"] = round(time.perf_counter() - started, 3)
         return summary
+
+    def _check_recompute_access(self, companies):
+        """Managers recompute the companies they are allowed in; refused before anything is written."""
+        if not self.env.user.has_group("customer_churn_cockpit.group_churn_manager"):
+            raise AccessError(_("Only churn cockpit managers can recompute the figures."))
+        if companies - self.env.user.company_ids:
+            raise AccessError(_("You can only recompute the figures of the companies you are allowed in."))
 
     @api.model
     def _cron_recompute(self):
