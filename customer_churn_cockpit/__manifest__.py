@@ -24,7 +24,7 @@
         "views/menus.xml",
     ],
     "assets": {
-        "web.assets_backend": ["customer_churn_cockpit/static/src/board/**/*"],
+        "web.assets_backend": ["customer_churn_cockpit/static/src/**/*"],
     },
     "application": True,
     "installable": True,
