@@ -105,7 +105,7 @@ def test_a_matrix_cell_lists_exactly_its_customers(browser):
     cell.click()
     names = browser.texts_when(".o_list_view .o_data_row td[name='display_name']", [CLIMBER])
     assert names == [CLIMBER]
-    assert browser.wait(".o_breadcrumb .active").text == "ABC Tier: C → A"
+    assert browser.wait(".o_breadcrumb .active").text == "ABC Tier Movement: C → A"
 
     browser.driver.back()
     cell = browser.wait(".o_churn_matrix[data-matrix='state'] td[data-cell='active-at_risk'] a")

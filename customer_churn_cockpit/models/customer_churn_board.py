@@ -199,9 +199,10 @@ class CustomerChurnBoard(models.AbstractModel):
         _ = self.env._
         return self._matrix(
             key="abc",
-            title=Partner._fields["abc_tier"]._description_string(self.env),
+            title=_("ABC Tier Movement"),
             hint=_("Last month's tier against the month before; click a cell to list its customers."),
             row_title=Partner._fields["abc_tier_prev"]._description_string(self.env),
+            column_title=Partner._fields["abc_tier"]._description_string(self.env),
             keys=ABC_TIERS,
             counts={(row, column): count for row, column, count in rows},
             ranks=TIER_RANKS,
@@ -225,6 +226,7 @@ class CustomerChurnBoard(models.AbstractModel):
             title=_("Churn State Movement"),
             hint=_("Each customer's state at the previous run against the latest run."),
             row_title=Partner._fields["churn_state_previous_run"]._description_string(self.env),
+            column_title=Partner._fields["churn_state_latest_run"]._description_string(self.env),
             keys=[(key, states[key]) for key in sorted(STATE_RANKS, key=STATE_RANKS.get)],
             counts={(row, column): count for row, column, count in moves},
             ranks=STATE_RANKS,
@@ -240,7 +242,7 @@ class CustomerChurnBoard(models.AbstractModel):
         return [("churn_state_previous_run", "=", previous_state), ("churn_state_latest_run", "=", latest_state)]
 
     @api.model
-    def _matrix(self, key, title, hint, row_title, keys, counts, ranks, cell_domain, move_labels):
+    def _matrix(self, key, title, hint, row_title, column_title, keys, counts, ranks, cell_domain, move_labels):
         """A movement matrix ready to draw: rows are the earlier value, columns the later one.
 
         ``keys`` lists the values, best first; an extra "none" row and column (False) holds the
@@ -280,6 +282,7 @@ class CustomerChurnBoard(models.AbstractModel):
             "title": title,
             "hint": hint,
             "row_title": row_title,
+            "column_title": column_title,
             "columns": [{"key": column or "none", "label": label} for column, label in keys],
             "rows": rows,
             "totals": totals,

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -83,6 +83,7 @@ class ResPartner(models.Model):
         help="The customer's state, ABC tier and value segment at the latest runs of the company.",
     )
 
+    @api.depends_context("company")
     def _compute_churn_run_states(self):
         latest, previous = self.env["customer.churn.run"]._get_latest_runs(self.env.company)
         states = self.env["customer.churn.snapshot"]._get_states(latest | previous, self._origin.ids)
@@ -91,6 +92,7 @@ class ResPartner(models.Model):
             partner.churn_state_latest_run = states.get((latest.id, partner_id), False)
             partner.churn_state_previous_run = states.get((previous.id, partner_id), False)
 
+    @api.depends_context("company")
     def _compute_churn_history_ids(self):
         history = self.env["customer.churn.snapshot"]._get_history(self.env.company, self._origin.ids, HISTORY_RUNS)
         for partner in self:
