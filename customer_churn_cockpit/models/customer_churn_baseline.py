@@ -10,7 +10,18 @@ from ..lib.windows import month_start
 BASELINE_MONTHS = (12, 24)
 
 BASELINES_QUERY = """
-WITH orders AS (
+WITH first_days AS (
+    -- The first confirmed order ever: the only figure that reads the whole history, so it takes
+    -- the minimum of the UTC timestamps and converts that one to a local day.
+    SELECT buyer.commercial_partner_id AS partner_id,
+           (MIN(so.date_order) AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day
+      FROM sale_order so
+      JOIN res_partner buyer ON buyer.id = so.partner_id
+     WHERE so.state = 'sale' AND so.company_id = %(company_id)s AND so.date_order < %(orders_before)s
+  GROUP BY buyer.commercial_partner_id
+), dated AS (
+    -- Every order that can reach the months shown: a churn or a start-of-month base needs an
+    -- order day at most C days before the first month.
     SELECT buyer.commercial_partner_id AS partner_id,
            (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
            so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
@@ -19,38 +30,38 @@ WITH orders AS (
       JOIN res_partner customer ON customer.id = buyer.commercial_partner_id
      WHERE so.state = 'sale'
        AND so.company_id = %(company_id)s
+       AND so.date_order >= %(orders_from)s
        AND so.date_order < %(orders_before)s
-       AND customer.active
-       AND NOT EXISTS (SELECT 1 FROM res_company company WHERE company.partner_id = customer.id)
-), dated AS (
-    SELECT * FROM orders WHERE day <= %(as_of)s
-), first_days AS (
-    SELECT partner_id, MIN(day) AS day FROM dated GROUP BY partner_id
+       AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date BETWEEN %(from_day)s AND %(as_of)s
+       AND %(is_customer)s
 ), order_days AS (
-    -- Only the days that can reach the months shown: a churn or a start-of-month base needs an
-    -- order day at most C days before the first month.
     SELECT partner_id, day, LEAD(day) OVER (PARTITION BY partner_id ORDER BY day) AS next_day
-      FROM (SELECT DISTINCT partner_id, day FROM dated WHERE day >= %(first_month)s - %(churned_days)s) days
-), months AS (
-    SELECT month::date AS month_start, (month + interval '1 month')::date - 1 AS month_end
-      FROM generate_series(%(first_month)s::date, %(last_month)s::date, interval '1 month') AS month
+      FROM (SELECT DISTINCT partner_id, day FROM dated) days
+), months (month_start) AS (
+    VALUES %(months)s
 ), sales AS (
-    SELECT months.month_start, COUNT(DISTINCT dated.partner_id) AS customers, COUNT(*) AS orders,
-           SUM(dated.amount) AS revenue
-      FROM dated JOIN months ON dated.day BETWEEN months.month_start AND months.month_end
-  GROUP BY months.month_start
+    SELECT day - EXTRACT(DAY FROM day)::int + 1 AS month_start,
+           COUNT(DISTINCT partner_id) AS customers, COUNT(*) AS orders, SUM(amount) AS revenue
+      FROM dated
+     WHERE day >= %(first_month)s
+  GROUP BY 1
 ), new_customers AS (
-    SELECT months.month_start, COUNT(*) AS new_customers
-      FROM first_days JOIN months ON first_days.day BETWEEN months.month_start AND months.month_end
-  GROUP BY months.month_start
+    SELECT first_days.day - EXTRACT(DAY FROM first_days.day)::int + 1 AS month_start, COUNT(*) AS new_customers
+      FROM first_days
+      JOIN res_partner customer ON customer.id = first_days.partner_id
+     WHERE first_days.day BETWEEN %(first_month)s AND %(as_of)s
+       AND %(is_customer)s
+  GROUP BY 1
 ), churns AS (
     -- The day a customer crosses the churn line: C days after an order day with no order since.
-    SELECT months.month_start, COUNT(DISTINCT order_days.partner_id) AS churned
-      FROM order_days
-      JOIN months ON order_days.day + %(churned_days)s BETWEEN months.month_start AND months.month_end
-     WHERE (order_days.next_day IS NULL OR order_days.next_day > order_days.day + %(churned_days)s)
-       AND order_days.day + %(churned_days)s <= %(as_of)s
-  GROUP BY months.month_start
+    SELECT churn_day - EXTRACT(DAY FROM churn_day)::int + 1 AS month_start, COUNT(DISTINCT partner_id) AS churned
+      FROM (
+            SELECT partner_id, day + %(churned_days)s AS churn_day
+              FROM order_days
+             WHERE next_day IS NULL OR next_day > day + %(churned_days)s
+           ) crossings
+     WHERE churn_day BETWEEN %(first_month)s AND %(as_of)s
+  GROUP BY 1
 ), live_at_start AS (
     -- Not churned on the eve of the month: an order day within the C days before it.
     SELECT months.month_start, COUNT(DISTINCT order_days.partner_id) AS customers_at_start
@@ -72,6 +83,9 @@ SELECT months.month_start,
   LEFT JOIN live_at_start USING (month_start)
 ORDER BY months.month_start
 """
+# SPEC §1: a customer is an active commercial partner that is not the partner of a company.
+IS_CUSTOMER = """customer.active
+       AND NOT EXISTS (SELECT 1 FROM res_company company WHERE company.partner_id = customer.id)"""
 BASELINE_NAMES = ("customers", "orders", "revenue", "new_customers", "churned", "customers_at_start")
 
 
@@ -107,17 +121,22 @@ class CustomerChurnBaseline(models.AbstractModel):
         """
         self.env.flush_all()
         churned_days = company.churn_churned_days
+        month_starts = [month_start(as_of, back) for back in range(months - 1, -1, -1)]
+        from_day = month_starts[0] - timedelta(days=churned_days)
         rows = self.env.execute_query(
             SQL(
                 BASELINES_QUERY,
                 tz=company._get_churn_timezone(),
                 company_id=company.id,
-                # Order days are local: a UTC bound two days later keeps every order of as_of.
+                # Order days are local: UTC bounds a day wider keep every order of the span.
+                orders_from=from_day - timedelta(days=1),
                 orders_before=as_of + timedelta(days=2),
+                from_day=from_day,
                 as_of=as_of,
-                first_month=month_start(as_of, months - 1),
-                last_month=month_start(as_of),
+                first_month=month_starts[0],
+                months=SQL(", ").join(SQL("(%s::date)", start) for start in month_starts),
                 churned_days=churned_days,
+                is_customer=SQL(IS_CUSTOMER),
             )
         )
         return [self._month_figures(month, values, as_of) for month, *values in rows]
