@@ -91,6 +91,7 @@ def print_row(r):
         f"order confirm         {r['confirm_ms_with']:8.1f} ms with refresh, {r['confirm_ms_without']:.1f} ms without:"
         f" +{r['confirm_ms_with'] - r['confirm_ms_without']:.1f} ms (target <= 30)\n"
         f"board counts          {r['board_ms']:8.1f} ms (target < 1000)\n"
+        f"monthly baselines     {r['baselines_ms']:8.1f} ms (12 months)\n"
         f"install / upgrade     {r['install_s']:8.1f} s / {r['upgrade_s']:.1f} s "
         "beyond Odoo's own loading (target < 60)\n"
         f"(demo data generation {r['generate_s']:.0f} s)\n"

@@ -155,6 +155,13 @@ def board_ms(env, company):
     return statistics.median(seconds(board.get_board_data) for _ in range(5)) * 1000
 
 
+def baselines_ms(env, company):
+    if "customer.churn.baseline" not in env:
+        return float("nan")
+    baselines = env["customer.churn.baseline"].with_company(company)
+    return statistics.median(seconds(lambda: baselines.get_monthly_baselines(12)) for _ in range(5)) * 1000
+
+
 def measure(db):
     registry, cr = open_env(db)
     env = api.Environment(cr, SUPERUSER_ID, {})
@@ -176,6 +183,7 @@ def measure(db):
         "peak_rss_mb": rss_mb(),
         "rss_growth_mb": peak,
         "board_ms": board_ms(env, company),
+        "baselines_ms": baselines_ms(env, company),
     }
     result["naive_ms_per_partner"] = naive(env, company, as_of)
     result["naive_total_s"] = (

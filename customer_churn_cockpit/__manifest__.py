@@ -26,7 +26,7 @@
         "views/menus.xml",
     ],
     "assets": {
-        "web.assets_backend": ["customer_churn_cockpit/static/src/board/**/*"],
+        "web.assets_backend": ["customer_churn_cockpit/static/src/**/*"],
     },
     "uninstall_hook": "uninstall_hook",
     "application": True,

@@ -27,6 +27,12 @@ STORY = {
 }
 # Last order 15 to 29 days ago. Seven days earlier only Golden Noodle Shop (18) and Corner 24 (26) were.
 AT_RISK = ["Golden Noodle Shop", "Lotus Mart", "Sunrise Grocery"]
+# Active at the first run (13 and 10 days), at risk at the second.
+ACTIVE_TO_AT_RISK = ["Lotus Mart", "Sunrise Grocery"]
+# Orders on days of the calendar months before this one (ABC_STORY): 1 in the month before last,
+# 100,000 last month. Last month it holds over 80% of the sales alone, so it is the only A; the
+# month before, the smallest buyer, so C.
+CLIMBER = "Dragon Gate Supermarket"
 
 SEED = """
 import json, sys
@@ -34,7 +40,7 @@ from datetime import timedelta
 import odoo
 from odoo import SUPERUSER_ID, api
 odoo.tools.config.parse_config(["-c", sys.argv[1], "--log-level=warn"])
-db, tests_dir, story = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+db, tests_dir, story, climber_name = sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5]
 sys.path.insert(0, tests_dir)
 from common import Scenario
 with odoo.modules.registry.Registry.new(db).cursor() as cr:
@@ -48,6 +54,12 @@ with odoo.modules.registry.Registry.new(db).cursor() as cr:
         partner = shop.customer(name)
         for days, amount in orders:
             shop.order(partner, today - timedelta(days=days), amount)
+    last_month = today.replace(day=1) - timedelta(days=1)
+    climber = shop.customer(climber_name)
+    shop.order(climber, (last_month.replace(day=1) - timedelta(days=1)).replace(day=3), 1)
+    shop.order(climber, last_month.replace(day=3), 100000)
+    # Active at both runs, whatever the day of the month.
+    shop.orders(climber, [today - timedelta(days=8), today - timedelta(days=1)], 1)
     shop.recompute(as_of=today - timedelta(days=7))
     shop.recompute(as_of=today)
     at_risk = env["res.partner"].with_company(shop.company).search([("churn_state", "=", "at_risk")]).mapped("name")
@@ -57,7 +69,7 @@ print(json.dumps(sorted(at_risk)))
 
 @pytest.fixture(scope="module")
 def browser_database(seed_database):
-    name, output = seed_database("cct_browser_board", SEED, str(ROOT / "tests"), json.dumps(STORY))
+    name, output = seed_database("cct_browser_board", SEED, str(ROOT / "tests"), json.dumps(STORY), CLIMBER)
     assert json.loads(output.strip().splitlines()[-1]) == AT_RISK, "the engine disagrees with the story"
     return name
 
@@ -78,4 +90,40 @@ def test_board_shows_the_segments_and_a_click_lists_the_customers(browser):
     assert names == AT_RISK
     assert browser.wait(".o_breadcrumb .active").text == "At Risk"
     browser.screenshot("at_risk_list.png")
+    assert not browser.console_errors()
+
+
+def test_a_matrix_cell_lists_exactly_its_customers(browser):
+    browser.open("/odoo/action-customer_churn_cockpit.customer_churn_board_action")
+    matrix = browser.wait(".o_churn_matrix[data-matrix='abc']")
+    browser.driver.execute_script("arguments[0].scrollIntoView()", matrix)
+    browser.wait(".o_churn_baselines_table tbody tr")
+    browser.screenshot("board_movement.png")
+
+    cell = browser.wait(".o_churn_matrix[data-matrix='abc'] td[data-cell='C-A'] a")
+    assert cell.text == "1"
+    cell.click()
+    names = browser.texts_when(".o_list_view .o_data_row td[name='display_name']", [CLIMBER])
+    assert names == [CLIMBER]
+    assert browser.wait(".o_breadcrumb .active").text == "ABC Tier Movement: C → A"
+
+    browser.driver.back()
+    cell = browser.wait(".o_churn_matrix[data-matrix='state'] td[data-cell='active-at_risk'] a")
+    assert cell.text == str(len(ACTIVE_TO_AT_RISK))
+    cell.click()
+    names = browser.texts_when(".o_list_view .o_data_row td[name='display_name']", ACTIVE_TO_AT_RISK)
+    assert names == ACTIVE_TO_AT_RISK
+    assert not browser.console_errors()
+
+
+def test_monthly_baselines_switch_between_12_and_24_months(browser):
+    browser.open("/odoo/action-customer_churn_cockpit.customer_churn_board_action")
+    browser.wait(".o_churn_baselines canvas")
+    rows = ".o_churn_baselines_table tbody tr"
+    assert len(browser.wait_until(lambda d: d.find_elements(By.CSS_SELECTOR, rows) or None, "no month")) == 12
+    baselines = browser.wait(".o_churn_baselines")
+    browser.driver.execute_script("arguments[0].scrollIntoView()", baselines)
+    browser.screenshot("board_baselines.png")
+    browser.wait(".o_churn_baselines_span[data-months='24']").click()
+    browser.wait_until(lambda d: len(d.find_elements(By.CSS_SELECTOR, rows)) == 24, "no 24 months")
     assert not browser.console_errors()

@@ -7,6 +7,7 @@ from . import customer_churn_run
 from . import customer_churn_snapshot
 from . import customer_churn_automation
 from . import customer_churn_board
+from . import customer_churn_baseline
 from . import customer_churn_winback
 from . import sale_order
 from . import sale_order_line

@@ -1,6 +1,7 @@
 from collections import namedtuple
 
 from odoo import api, models
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from .res_partner import ABC_TIERS, CHURN_STATES, VALUE_SEGMENTS
@@ -46,6 +47,10 @@ VALUE_TILES = tuple(
 )
 TILES = STATE_TILES + FLAG_TILES + TIER_TILES + VALUE_TILES
 
+# Rank of each tier and state, best first, for telling an upgrade from a downgrade.
+TIER_RANKS = {tier: rank for rank, (tier, _label) in enumerate(ABC_TIERS)}
+STATE_RANKS = {"active": 0, "at_risk": 1, "churned": 2, "never": 3}
+
 VIEWS = {
     "list": "customer_churn_cockpit.res_partner_view_list_churn",
     "kanban": "customer_churn_cockpit.res_partner_view_kanban_churn",
@@ -63,8 +68,7 @@ class CustomerChurnBoard(models.AbstractModel):
     def get_board_data(self):
         """Everything the board shows, for ``self.env.company`` and the partners the user may read."""
         company = self.env.company
-        runs = self.env["customer.churn.run"].search([("company_id", "=", company.id)], limit=2)
-        latest, previous = runs[:1], runs[1:2]
+        latest, previous = self.env["customer.churn.run"]._get_latest_runs(company)
         figures = self._segment_figures()
         labels = self._tile_labels()
         tiles = [self._tile_data(tile, labels[tile.key], figures, latest, previous) for tile in TILES]
@@ -86,6 +90,7 @@ class CustomerChurnBoard(models.AbstractModel):
                 }
                 for key in SECTIONS
             ],
+            "matrices": [self._abc_matrix()] + ([self._state_matrix(latest, previous)] if previous else []),
         }
 
     def _tile_data(self, tile, label, figures, latest, previous):
@@ -181,3 +186,112 @@ class CustomerChurnBoard(models.AbstractModel):
                 _("Rank by sales over the last %s days.", company.churn_value_window_days),
             ),
         }
+
+    @api.model
+    def _abc_matrix(self):
+        """Previous ABC tier (rows) by ABC tier (columns): counts of the current figures, in one grouped SQL."""
+        Partner = self.env["res.partner"]
+        query = Partner._search([("churn_state", "!=", False)])
+        previous = Partner._field_to_sql(query.table, "abc_tier_prev", query)
+        current = Partner._field_to_sql(query.table, "abc_tier", query)
+        query.groupby = SQL("%s, %s", previous, current)
+        rows = self.env.execute_query(query.select(previous, current, SQL("COUNT(*)")))
+        _ = self.env._
+        return self._matrix(
+            key="abc",
+            title=_("ABC Tier Movement"),
+            hint=_("Last month's tier against the month before; click a cell to list its customers."),
+            row_title=Partner._fields["abc_tier_prev"]._description_string(self.env),
+            column_title=Partner._fields["abc_tier"]._description_string(self.env),
+            keys=ABC_TIERS,
+            counts={(row, column): count for row, column, count in rows},
+            ranks=TIER_RANKS,
+            cell_domain=lambda row, column: [
+                ("churn_state", "!=", False),
+                ("abc_tier_prev", "=", row),
+                ("abc_tier", "=", column),
+            ],
+            move_labels={"up": _("Upgraded"), "down": _("Downgraded")},
+        )
+
+    @api.model
+    def _state_matrix(self, latest, previous):
+        """State at the previous run (rows) by state at the latest run (columns), from the snapshots."""
+        Partner = self.env["res.partner"]
+        moves = self.env["customer.churn.snapshot"]._get_state_moves(latest, previous, Partner._search([]))
+        states = dict(Partner._fields["churn_state"]._description_selection(self.env))
+        _ = self.env._
+        return self._matrix(
+            key="state",
+            title=_("Churn State Movement"),
+            hint=_("Each customer's state at the previous run against the latest run."),
+            row_title=Partner._fields["churn_state_previous_run"]._description_string(self.env),
+            column_title=Partner._fields["churn_state_latest_run"]._description_string(self.env),
+            keys=[(key, states[key]) for key in sorted(STATE_RANKS, key=STATE_RANKS.get)],
+            counts={(row, column): count for row, column, count in moves},
+            ranks=STATE_RANKS,
+            cell_domain=self._state_cell_domain,
+            move_labels={"up": _("Recovered"), "down": _("Slipped")},
+        )
+
+    @api.model
+    def _state_cell_domain(self, previous_state, latest_state):
+        if not previous_state and not latest_state:
+            # Every partner that neither run recorded would match: the cell is empty by definition.
+            return expression.FALSE_DOMAIN
+        return [("churn_state_previous_run", "=", previous_state), ("churn_state_latest_run", "=", latest_state)]
+
+    @api.model
+    def _matrix(self, key, title, hint, row_title, column_title, keys, counts, ranks, cell_domain, move_labels):
+        """A movement matrix ready to draw: rows are the earlier value, columns the later one.
+
+        ``keys`` lists the values, best first; an extra "none" row and column (False) holds the
+        customers without a value. Each cell carries the domain listing exactly its customers, and
+        the totals the customers who moved up or down (both values set, different ranks).
+        """
+        keys = [*keys, (False, self.env._("None"))]
+        counts = {(row or False, column or False): count for (row, column), count in counts.items()}
+        rows = []
+        for row, row_label in keys:
+            cells = []
+            for column, column_label in keys:
+                move = self._move(ranks, row, column)
+                cells.append(
+                    {
+                        "key": f"{row or 'none'}-{column or 'none'}",
+                        "count": counts.get((row, column), 0),
+                        "move": move,
+                        "name": f"{row_label} → {column_label}",
+                        "domain": cell_domain(row, column),
+                    }
+                )
+            rows.append({"key": row or "none", "label": row_label, "cells": cells})
+        totals = [
+            {
+                "key": move,
+                "label": label,
+                "count": sum(cell["count"] for row in rows for cell in row["cells"] if cell["move"] == move),
+                "domain": expression.OR(
+                    [cell["domain"] for row in rows for cell in row["cells"] if cell["move"] == move]
+                ),
+            }
+            for move, label in move_labels.items()
+        ]
+        return {
+            "key": key,
+            "title": title,
+            "hint": hint,
+            "row_title": row_title,
+            "column_title": column_title,
+            "columns": [{"key": column or "none", "label": label} for column, label in keys],
+            "rows": rows,
+            "totals": totals,
+        }
+
+    @staticmethod
+    def _move(ranks, before, after):
+        if not before or not after:
+            return "none"
+        if ranks[after] == ranks[before]:
+            return "same"
+        return "up" if ranks[after] < ranks[before] else "down"

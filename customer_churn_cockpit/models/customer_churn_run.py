@@ -66,6 +66,12 @@ class CustomerChurnRun(models.Model):
             counts.update({f"{column}:{key}": int(values.get(key, 0)) for key, _label in keys})
         return counts
 
+    @api.model
+    def _get_latest_runs(self, company):
+        """The company's latest run and the one before it (empty recordsets when missing)."""
+        runs = self.search([("company_id", "=", company.id)], limit=2)
+        return runs[:1], runs[1:2]
+
     def _purge_old_runs(self, company):
         horizon = fields.Date.today() - relativedelta(days=company.churn_history_days)
         self.env.cr.execute(

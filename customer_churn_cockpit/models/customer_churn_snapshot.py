@@ -13,10 +13,11 @@ class CustomerChurnSnapshot(models.Model):
 
     run_id = fields.Many2one("customer.churn.run", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="run_id.company_id")
+    as_of = fields.Date(related="run_id.as_of", string="Run Date")
     partner_id = fields.Many2one("res.partner", required=True, index=True, ondelete="cascade")
-    churn_state = fields.Selection(CHURN_STATES)
-    abc_tier = fields.Selection(ABC_TIERS)
-    value_segment = fields.Selection(VALUE_SEGMENTS)
+    churn_state = fields.Selection(CHURN_STATES, string="Churn State")
+    abc_tier = fields.Selection(ABC_TIERS, string="ABC Tier")
+    value_segment = fields.Selection(VALUE_SEGMENTS, string="Value Segment")
 
     @api.model
     def _record_from_figures(self, run):
@@ -29,3 +30,73 @@ class CustomerChurnSnapshot(models.Model):
             )
         )
         run.invalidate_recordset(["snapshot_ids"])
+
+    @api.model
+    def _get_states(self, runs, partner_ids):
+        """``{(run id, partner id): churn state}`` of these partners in these runs, in one query."""
+        if not runs or not partner_ids:
+            return {}
+        self.flush_model(["run_id", "partner_id", "churn_state"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT run_id, partner_id, churn_state FROM customer_churn_snapshot
+                    WHERE run_id = ANY(%s) AND partner_id = ANY(%s)""",
+                runs.ids,
+                list(partner_ids),
+            )
+        )
+        return {(run_id, partner_id): state for run_id, partner_id, state in rows}
+
+    @api.model
+    def _get_history(self, company, partner_ids, limit):
+        """``{partner id: snapshots}``: each partner's ``limit`` latest snapshots in ``company``, newest first."""
+        if not partner_ids:
+            return {}
+        self.env["customer.churn.run"].flush_model(["company_id", "as_of"])
+        self.flush_model(["run_id", "partner_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT partner_id, id FROM (
+                       SELECT snapshot.partner_id, snapshot.id,
+                              ROW_NUMBER() OVER (PARTITION BY snapshot.partner_id
+                                                 ORDER BY run.as_of DESC, run.id DESC) AS position
+                         FROM customer_churn_snapshot snapshot
+                         JOIN customer_churn_run run ON run.id = snapshot.run_id
+                        WHERE run.company_id = %s AND snapshot.partner_id = ANY(%s)
+                   ) ranked
+                    WHERE position <= %s
+                 ORDER BY partner_id, position""",
+                company.id,
+                list(partner_ids),
+                limit,
+            )
+        )
+        history = {}
+        for partner_id, snapshot_id in rows:
+            history.setdefault(partner_id, []).append(snapshot_id)
+        return {partner_id: self.browse(ids) for partner_id, ids in history.items()}
+
+    @api.model
+    def _get_state_moves(self, latest, previous, partners_query):
+        """``[(state at previous, state at latest, count)]`` of the partners of ``partners_query``.
+
+        A full join, so customers that only one of the runs recorded (new, or gone) count too, with
+        an empty state for the other run.
+        """
+        self.flush_model(["run_id", "partner_id", "churn_state"])
+        return self.env.execute_query(
+            SQL(
+                """WITH latest AS (
+                        SELECT partner_id, churn_state FROM customer_churn_snapshot WHERE run_id = %(latest)s
+                   ), previous AS (
+                        SELECT partner_id, churn_state FROM customer_churn_snapshot WHERE run_id = %(previous)s
+                   )
+                   SELECT previous.churn_state, latest.churn_state, COUNT(*)
+                     FROM latest FULL JOIN previous USING (partner_id)
+                    WHERE partner_id IN (%(partners)s)
+                 GROUP BY 1, 2""",
+                latest=latest.id,
+                previous=previous.id,
+                partners=partners_query.subselect(),
+            )
+        )

@@ -1,4 +1,6 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 CHURN_STATES = [
     ("never", "Never Traded"),
@@ -14,6 +16,8 @@ VALUE_SEGMENTS = [
     ("general", "General"),
     ("dormant", "Dormant"),
 ]
+# How many of a customer's latest runs its form shows.
+HISTORY_RUNS = 12
 
 
 def churn_field(field_class, *args, **kwargs):
@@ -71,9 +75,79 @@ class ResPartner(models.Model):
         help="Days from the last visit to the day the figures are computed for.",
     )
 
+    # What the company's last two runs recorded, kept apart from the live figures above (which
+    # incremental refreshes move between runs): the board's state movement lists partners by them.
+    churn_state_latest_run = fields.Selection(
+        CHURN_STATES,
+        string="State at Last Run",
+        compute="_compute_churn_run_states",
+        search="_search_churn_state_latest_run",
+        groups="customer_churn_cockpit.group_churn_user",
+    )
+    churn_state_previous_run = fields.Selection(
+        CHURN_STATES,
+        string="State at Previous Run",
+        compute="_compute_churn_run_states",
+        search="_search_churn_state_previous_run",
+        groups="customer_churn_cockpit.group_churn_user",
+    )
+    churn_history_ids = fields.Many2many(
+        "customer.churn.snapshot",
+        string="Churn History",
+        compute="_compute_churn_history_ids",
+        groups="customer_churn_cockpit.group_churn_user",
+        help="The customer's state, ABC tier and value segment at the latest runs of the company.",
+    )
+
     @api.depends_context("company")
     @api.depends("churn_as_of", "churn_last_visit_date")
     def _compute_churn_days_since_visit(self):
         for partner in self:
             visited, as_of = partner.churn_last_visit_date, partner.churn_as_of
             partner.churn_days_since_visit = (as_of - visited).days if visited and as_of else 0
+
+    @api.depends_context("company")
+    def _compute_churn_run_states(self):
+        latest, previous = self.env["customer.churn.run"]._get_latest_runs(self.env.company)
+        states = self.env["customer.churn.snapshot"]._get_states(latest | previous, self._origin.ids)
+        for partner in self:
+            partner_id = partner._origin.id
+            partner.churn_state_latest_run = states.get((latest.id, partner_id), False)
+            partner.churn_state_previous_run = states.get((previous.id, partner_id), False)
+
+    @api.depends_context("company")
+    def _compute_churn_history_ids(self):
+        history = self.env["customer.churn.snapshot"]._get_history(self.env.company, self._origin.ids, HISTORY_RUNS)
+        for partner in self:
+            partner.churn_history_ids = history.get(partner._origin.id, self.env["customer.churn.snapshot"])
+
+    def _search_churn_state_latest_run(self, operator, value):
+        latest, _previous = self.env["customer.churn.run"]._get_latest_runs(self.env.company)
+        return self._search_churn_state_at_run(latest, operator, value)
+
+    def _search_churn_state_previous_run(self, operator, value):
+        _latest, previous = self.env["customer.churn.run"]._get_latest_runs(self.env.company)
+        return self._search_churn_state_at_run(previous, operator, value)
+
+    def _search_churn_state_at_run(self, run, operator, value):
+        """Partners by their state in ``run``, in one subquery over its snapshots.
+
+        Empty (False) matches the partners the run did not record. Negative operators become the
+        complement of the states asked for, so every search is one or two ``id IN (subquery)``.
+        """
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(_("Cannot search the churn state of a run with the operator %s.", operator))
+        values = set(value) if operator in ("in", "not in") else {value}
+        if operator in ("!=", "not in"):
+            values = ({key for key, _label in CHURN_STATES} | {False}) - values
+        states = [state for state in values if state]
+        in_states = SQL(
+            "(SELECT partner_id FROM customer_churn_snapshot WHERE run_id = %s AND churn_state = ANY(%s::varchar[]))",
+            run.id or None,
+            states,
+        )
+        domain = [("id", "in", in_states)]
+        if False in values:
+            in_run = SQL("(SELECT partner_id FROM customer_churn_snapshot WHERE run_id = %s)", run.id or None)
+            domain = ["|", ("id", "not in", in_run), *domain]
+        return domain

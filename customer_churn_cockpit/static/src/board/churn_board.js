@@ -8,6 +8,8 @@ import { escape } from "@web/core/utils/strings";
 import { Layout } from "@web/search/layout";
 import { formatInteger } from "@web/views/fields/formatters";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
+import { ChurnBaselines } from "../baselines/churn_baselines";
+import { ChurnMatrix } from "../matrix/churn_matrix";
 
 // Sections side by side on a wide screen; a section's width follows its number of tiles.
 const ROWS = [["state"], ["activity", "changes"], ["abc_tier", "value_segment"]];
@@ -86,7 +88,7 @@ export class ChurnTile extends Component {
 
 export class ChurnBoard extends Component {
     static template = "customer_churn_cockpit.ChurnBoard";
-    static components = { Layout, ChurnTile };
+    static components = { Layout, ChurnTile, ChurnMatrix, ChurnBaselines };
     static props = { ...standardActionServiceProps };
 
     setup() {
@@ -131,13 +133,14 @@ export class ChurnBoard extends Component {
         });
     }
 
-    openTile(tile) {
+    /** The customers of a tile, a matrix cell or a total, in the cockpit's list and kanban views. */
+    openPartners({ label, domain }) {
         const { views } = this.state.data;
         return this.action.doAction({
             type: "ir.actions.act_window",
-            name: tile.label,
+            name: label,
             res_model: "res.partner",
-            domain: tile.domain,
+            domain,
             views: [
                 [views.list, "list"],
                 [views.kanban, "kanban"],

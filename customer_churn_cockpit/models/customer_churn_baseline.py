@@ -1,0 +1,166 @@
+from datetime import timedelta
+
+from odoo import _, api, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from ..lib.windows import month_start
+
+# The spans the board offers, in months ending with the current one.
+BASELINE_MONTHS = (12, 24)
+
+BASELINES_QUERY = """
+WITH first_days AS (
+    -- The first confirmed order ever: the only figure that reads the whole history, so it takes
+    -- the minimum of the UTC timestamps and converts that one to a local day.
+    SELECT buyer.commercial_partner_id AS partner_id,
+           (MIN(so.date_order) AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day
+      FROM sale_order so
+      JOIN res_partner buyer ON buyer.id = so.partner_id
+     WHERE so.state = 'sale' AND so.company_id = %(company_id)s AND so.date_order < %(orders_before)s
+  GROUP BY buyer.commercial_partner_id
+), dated AS (
+    -- Every order that can reach the months shown: a churn or a start-of-month base needs an
+    -- order day at most C days before the first month.
+    SELECT buyer.commercial_partner_id AS partner_id,
+           (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
+           so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
+      FROM sale_order so
+      JOIN res_partner buyer ON buyer.id = so.partner_id
+      JOIN res_partner customer ON customer.id = buyer.commercial_partner_id
+     WHERE so.state = 'sale'
+       AND so.company_id = %(company_id)s
+       AND so.date_order >= %(orders_from)s
+       AND so.date_order < %(orders_before)s
+       AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date BETWEEN %(from_day)s AND %(as_of)s
+       AND %(is_customer)s
+), order_days AS (
+    SELECT partner_id, day, LEAD(day) OVER (PARTITION BY partner_id ORDER BY day) AS next_day
+      FROM (SELECT DISTINCT partner_id, day FROM dated) days
+), months (month_start) AS (
+    VALUES %(months)s
+), sales AS (
+    SELECT day - EXTRACT(DAY FROM day)::int + 1 AS month_start,
+           COUNT(DISTINCT partner_id) AS customers, COUNT(*) AS orders, SUM(amount) AS revenue
+      FROM dated
+     WHERE day >= %(first_month)s
+  GROUP BY 1
+), new_customers AS (
+    SELECT first_days.day - EXTRACT(DAY FROM first_days.day)::int + 1 AS month_start, COUNT(*) AS new_customers
+      FROM first_days
+      JOIN res_partner customer ON customer.id = first_days.partner_id
+     WHERE first_days.day BETWEEN %(first_month)s AND %(as_of)s
+       AND %(is_customer)s
+  GROUP BY 1
+), churns AS (
+    -- The day a customer crosses the churn line: C days after an order day with no order since.
+    SELECT churn_day - EXTRACT(DAY FROM churn_day)::int + 1 AS month_start, COUNT(DISTINCT partner_id) AS churned
+      FROM (
+            SELECT partner_id, day + %(churned_days)s AS churn_day
+              FROM order_days
+             WHERE next_day IS NULL OR next_day > day + %(churned_days)s
+           ) crossings
+     WHERE churn_day BETWEEN %(first_month)s AND %(as_of)s
+  GROUP BY 1
+), live_at_start AS (
+    -- Not churned on the eve of the month: an order day within the C days before it.
+    SELECT months.month_start, COUNT(DISTINCT order_days.partner_id) AS customers_at_start
+      FROM order_days
+      JOIN months ON order_days.day BETWEEN months.month_start - %(churned_days)s AND months.month_start - 1
+  GROUP BY months.month_start
+)
+SELECT months.month_start,
+       COALESCE(sales.customers, 0),
+       COALESCE(sales.orders, 0),
+       COALESCE(sales.revenue, 0)::float8,
+       COALESCE(new_customers.new_customers, 0),
+       COALESCE(churns.churned, 0),
+       COALESCE(live_at_start.customers_at_start, 0)
+  FROM months
+  LEFT JOIN sales USING (month_start)
+  LEFT JOIN new_customers USING (month_start)
+  LEFT JOIN churns USING (month_start)
+  LEFT JOIN live_at_start USING (month_start)
+ORDER BY months.month_start
+"""
+# SPEC §1: a customer is an active commercial partner that is not the partner of a company.
+IS_CUSTOMER = """customer.active
+       AND NOT EXISTS (SELECT 1 FROM res_company company WHERE company.partner_id = customer.id)"""
+BASELINE_NAMES = ("customers", "orders", "revenue", "new_customers", "churned", "customers_at_start")
+
+
+class CustomerChurnBaseline(models.AbstractModel):
+    """Monthly baselines (管控基数): who bought, how much, who arrived and who churned, month by month."""
+
+    _name = "customer.churn.baseline"
+    _description = "Customer Churn Monthly Baselines"
+
+    @api.model
+    def get_monthly_baselines(self, months=12):
+        """The last ``months`` calendar months of the current company, up to today in its timezone."""
+        if not self.env.user.has_group("customer_churn_cockpit.group_churn_user"):
+            raise AccessError(_("Only churn cockpit users can see the monthly baselines."))
+        if months not in BASELINE_MONTHS:
+            raise UserError(_("The monthly baselines cover 12 or 24 months, not %s.", months))
+        company = self.env.company
+        as_of = self.env["customer.churn.engine"]._today(company)
+        rows = self._compute_baselines(company, as_of, months)
+        return {
+            "as_of": as_of,
+            "currency_id": company.currency_id.id,
+            "churned_days": company.churn_churned_days,
+            "months": rows,
+            "average": self._average(rows),
+        }
+
+    @api.model
+    def _compute_baselines(self, company, as_of, months):
+        """One SQL pass over the company's confirmed orders: one row per month, oldest first.
+
+        The last month is the month of ``as_of``, counted up to ``as_of`` (``partial``).
+        """
+        self.env.flush_all()
+        churned_days = company.churn_churned_days
+        month_starts = [month_start(as_of, back) for back in range(months - 1, -1, -1)]
+        from_day = month_starts[0] - timedelta(days=churned_days)
+        rows = self.env.execute_query(
+            SQL(
+                BASELINES_QUERY,
+                tz=company._get_churn_timezone(),
+                company_id=company.id,
+                # Order days are local: UTC bounds a day wider keep every order of the span.
+                orders_from=from_day - timedelta(days=1),
+                orders_before=as_of + timedelta(days=2),
+                from_day=from_day,
+                as_of=as_of,
+                first_month=month_starts[0],
+                months=SQL(", ").join(SQL("(%s::date)", start) for start in month_starts),
+                churned_days=churned_days,
+                is_customer=SQL(IS_CUSTOMER),
+            )
+        )
+        return [self._month_figures(month, values, as_of) for month, *values in rows]
+
+    @api.model
+    def _month_figures(self, month, values, as_of):
+        figures = dict(zip(BASELINE_NAMES, values, strict=True))
+        orders, base = figures["orders"], figures["customers_at_start"]
+        return {
+            "month": month,
+            "partial": month == month_start(as_of),
+            **figures,
+            "average_order_value": figures["revenue"] / orders if orders else 0.0,
+            "churn_rate": figures["churned"] / base if base else False,
+        }
+
+    @api.model
+    def _average(self, rows):
+        """The baseline itself: the mean of each figure over the complete months."""
+        complete = [row for row in rows if not row["partial"]]
+        if not complete:
+            return {}
+        average = {name: sum(row[name] for row in complete) / len(complete) for name in BASELINE_NAMES}
+        orders, base = sum(row["orders"] for row in complete), sum(row["customers_at_start"] for row in complete)
+        average["average_order_value"] = sum(row["revenue"] for row in complete) / orders if orders else 0.0
+        average["churn_rate"] = sum(row["churned"] for row in complete) / base if base else False
+        return average

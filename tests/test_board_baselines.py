@@ -1,0 +1,124 @@
+"""Monthly baselines (每月交易客户量、平均客单价、新增客户、流失客户、流失率) in the company's timezone.
+
+Months are named from AS_OF's month: s0 is its first day (a partial month up to AS_OF, the 15th),
+s1 = M1, s2 = M2, s3 the month before. Churned after 30 days: a customer churns on the 30th day
+after an order day without a later order, and is live at the start of a month when it ordered in
+the 30 days before it. Every day below is chosen so that each figure holds whatever the months'
+lengths (28 to 31 days).
+"""
+
+from datetime import time, timedelta
+
+import pytest
+
+from odoo.exceptions import AccessError, UserError
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from common import AS_OF, M1, M2, Scenario, month_start
+
+S0, S1, S2, S3 = month_start(AS_OF), M1, M2, month_start(AS_OF, 3)
+
+
+def day(start, offset):
+    return start + timedelta(days=offset)
+
+
+@pytest.fixture
+def shop(env):
+    env.company.partner_id.tz = "Asia/Shanghai"
+    env.company.churn_churned_days = 30
+    return Scenario(env)
+
+
+@pytest.fixture
+def baselines(env, shop):
+    """
+    =======  ======================================================  ====================================
+    shop     orders (day: amount)                                    why
+    =======  ======================================================  ====================================
+    Alpha    s2 at 00:30 local: 100 (still M3 in UTC)                 new in M2 on its first local day
+             last day of M2 at 23:30 local: 300
+             s1+5 (by its branch contact): 200; s0+13: 100            churned on s1+35 (in M0), back
+    Beta     s3+4: 50                                                 churned on s3+34 (in M2)
+    Gamma    s2-30: 70                                                churned on s2 exactly (in M2)
+    Delta    s2-31: 80                                                churned on s2-1 (in M3)
+    Epsilon  s2+9: 40; AS_OF: 60                                      new in M2, churned on s2+39 (M1)
+    Zeta     s1+1: 90; s1+31 (in M0): 90                              the 30th day is an order: not churned
+    Eta      s0-400: 30; s1+10: 500                                   back in M1, not new; churned in M0
+    Iota     s2-5, s2+20, s1+15, s0+11: 10 each                       orders every 23 to 26 days
+    Theta    cancelled and quotation on s1+2                          never counts
+    =======  ======================================================  ====================================
+    An order of Alpha in another company (s1+3) never counts either.
+    """
+    names = ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Iota", "Theta")
+    c = {name: shop.customer(name) for name in names}
+    shop.order(c["Alpha"], S2, 100, local_time=time(0, 30))
+    shop.order(c["Alpha"], day(S1, -1), 300, local_time=time(23, 30))
+    shop.order(shop.contact_of(c["Alpha"], "Alpha back door"), day(S1, 5), 200)
+    shop.order(c["Alpha"], day(S0, 13), 100)
+    shop.order(c["Beta"], day(S3, 4), 50)
+    shop.order(c["Gamma"], day(S2, -30), 70)
+    shop.order(c["Delta"], day(S2, -31), 80)
+    shop.orders(c["Epsilon"], [day(S2, 9)], 40)
+    shop.order(c["Epsilon"], AS_OF, 60)
+    shop.orders(c["Zeta"], [day(S1, 1), day(S1, 31)], 90)
+    shop.order(c["Eta"], day(S0, -400), 30)
+    shop.order(c["Eta"], day(S1, 10), 500)
+    shop.orders(c["Iota"], [day(S2, -5), day(S2, 20), day(S1, 15), day(S0, 11)], 10)
+    shop.order(c["Theta"], day(S1, 2), 1000, state="cancel")
+    shop.order(c["Theta"], day(S1, 2), 1000, state="draft")
+    branch = env["res.company"].create({"name": "Branch B"})
+    shop.order(c["Alpha"], day(S1, 3), 999, company=branch)
+    return env["customer.churn.baseline"]._compute_baselines(env.company, AS_OF, 12)
+
+
+FIGURES = ("customers", "orders", "revenue", "average_order_value", "new_customers", "churned", "customers_at_start")
+
+
+def figures(row):
+    return tuple(row[name] for name in FIGURES)
+
+
+def test_twelve_months_up_to_the_month_of_as_of(baselines):
+    assert len(baselines) == 12
+    assert [row["month"] for row in baselines[-4:]] == [S3, S2, S1, S0]
+    assert baselines[0]["month"] == month_start(AS_OF, 11)
+    assert [row["partial"] for row in baselines] == [False] * 11 + [True]
+
+
+def test_month_figures_on_boundary_days(baselines):
+    m3, m2, m1, m0 = baselines[-4:]
+    # customers, orders, revenue, average order value, new, churned, live at the start
+    assert figures(m2) == (3, 4, 450, 112.5, 2, 2, 3)  # Alpha Epsilon Iota; new Alpha Epsilon; lost Beta Gamma
+    assert figures(m1) == (4, 4, 800, 200, 1, 1, 3)  # Alpha Zeta Eta Iota; new Zeta; lost Epsilon
+    assert figures(m0) == (4, 4, 260, 65, 0, 2, 4)  # Alpha Epsilon Zeta Iota; lost Alpha Eta
+    assert m3["churned"] == 1  # Delta, the day before s2
+
+
+def test_churn_rate_is_churned_over_live_at_the_start(baselines):
+    m3, m2, m1, m0 = baselines[-4:]
+    assert m2["churn_rate"] == pytest.approx(2 / 3)
+    assert m1["churn_rate"] == pytest.approx(1 / 3)
+    assert m0["churn_rate"] == pytest.approx(1 / 2)
+    assert baselines[0]["churn_rate"] is False  # nobody to lose
+
+
+def test_baseline_is_the_mean_of_the_complete_months(env, baselines):
+    average = env["customer.churn.baseline"]._average(baselines)
+    # Beta Gamma Delta and Iota's first order, then four orders in M2 and four in M1.
+    assert average["orders"] == pytest.approx(12 / 11)
+    assert average["average_order_value"] == pytest.approx((50 + 70 + 80 + 10 + 450 + 800) / 12)
+    assert average["new_customers"] == pytest.approx(7 / 11)  # all but Eta (new 400 days ago)
+    assert average["churned"] == pytest.approx(4 / 11)  # Delta, Beta, Gamma, Epsilon
+
+
+def test_board_asks_for_12_or_24_months_of_the_current_company(env, shop, today):
+    data = env["customer.churn.baseline"].get_monthly_baselines(24)
+    assert len(data["months"]) == 24 and data["months"][-1]["month"] == month_start(today)
+    assert data["as_of"] == today and data["currency_id"] == env.company.currency_id.id
+    with pytest.raises(UserError):
+        env["customer.churn.baseline"].get_monthly_baselines(7)
+    clerk = mail_new_test_user(env, login="clerk", groups="base.group_user")
+    with pytest.raises(AccessError):
+        env["customer.churn.baseline"].with_user(clerk).get_monthly_baselines()
