@@ -228,6 +228,20 @@ def rpc(odoo_server, browser_database):
     return OdooRpc(odoo_server.base_url, browser_database)
 
 
+class Tour:
+    """One language's tour: the browser, the served database, and the story's words in that language."""
+
+    def __init__(self, browser, rpc, lang):
+        self.browser, self.rpc, self.lang = browser, rpc, lang
+        self.names, self.labels = Names(lang), LABELS[lang]
+
+    def shoot(self, name):
+        """A screenshot of this step for the user guide: docs/screenshots/tour/<lang>/<name>.png."""
+        path = SCREENSHOTS / "tour" / self.lang / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.browser.driver.save_screenshot(str(path))
+
+
 # Steps of the browser, named after what the user does.
 
 
@@ -248,12 +262,6 @@ def page_kept_on_failure(browser, lang):
         browser.driver.save_screenshot(str(ARTIFACTS / f"tour-{lang}-failure.png"))
         (ARTIFACTS / f"tour-{lang}-failure.html").write_text(browser.driver.page_source)
         raise
-
-
-def shoot(browser, lang, name):
-    path = SCREENSHOTS / "tour" / lang / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    browser.driver.save_screenshot(str(path))
 
 
 def click_text(browser, css, text):
@@ -306,42 +314,52 @@ def toggle_filters(browser, labels):
     browser.wait(".o_searchview_dropdown_toggler").click()
 
 
+def wait_for_totals(browser, amount):
+    """Wait until the order's totals show ``amount`` (both languages write 1,000.00)."""
+    browser.wait_until(
+        lambda driver: amount in browser.wait(".o_field_widget[name='tax_totals']").text,
+        f"the order's totals never showed {amount}",
+    )
+
+
 # The tour.
 
 
 def test_win_back_tour(browser, rpc, lang):
-    names, labels = Names(lang), LABELS[lang]
+    tour = Tour(browser, rpc, lang)
     with page_kept_on_failure(browser, lang):
-        manager_plans_visits_for_the_at_risk_customers(browser, rpc, lang, names, labels)
-        salesperson_marks_the_visit_done(browser, rpc, lang, names, labels)
-        manager_sees_the_visit_and_sends_coupons_to_churned_a_tier(browser, rpc, lang, names, labels)
-        coupon_takes_its_discount_off_the_next_order(browser, rpc, lang, names)
+        manager_plans_visits_for_the_at_risk_customers(tour)
+        salesperson_marks_the_visit_done(tour)
+        manager_sees_the_visit_and_sends_coupons_to_churned_a_tier(tour)
+        coupon_takes_its_discount_off_the_next_order(tour)
     assert not browser.console_errors()
 
 
-def manager_plans_visits_for_the_at_risk_customers(browser, rpc, lang, names, labels):
+def manager_plans_visits_for_the_at_risk_customers(tour):
+    browser, rpc, names, labels = tour.browser, tour.rpc, tour.names, tour.labels
     sign_in(browser, "chen")
     browser.open("/odoo/action-customer_churn_cockpit.customer_churn_board_action")
     tile = browser.wait(".o_churn_tile[data-tile-key='at_risk']")
     assert tile.find_element(By.CSS_SELECTOR, ".o_churn_tile_count").text == str(len(AT_RISK))
-    shoot(browser, lang, "01-board")
+    tour.shoot("01-board")
 
     tile.click()
     assert list_names(browser, names.shops(AT_RISK)) == names.shops(AT_RISK)
     select_all_rows(browser)
-    shoot(browser, lang, "02-at-risk-selected")
+    tour.shoot("02-at-risk-selected")
 
     run_list_action(browser, labels["plan_visits"])
     assert browser.wait(".modal .o_field_widget[name='partner_count']").text == str(len(AT_RISK))
-    shoot(browser, lang, "03-plan-visits-wizard")
+    tour.shoot("03-plan-visits-wizard")
     browser.wait(".modal button[name='action_plan']").click()
     assert labels["visits_planned"] in wizard_summary(browser)
-    shoot(browser, lang, "04-visits-planned")
+    tour.shoot("04-visits-planned")
     close_wizard(browser)
 
+    visit_type = rpc.xmlid("customer_churn_cockpit", "mail_activity_type_customer_visit")
     visits = rpc.read(
         "mail.activity",
-        [("res_model", "=", "res.partner"), ("activity_type_id.name", "=", "Customer visit")],
+        [("res_model", "=", "res.partner"), ("activity_type_id", "=", visit_type)],
         ["res_name", "user_id", "date_deadline"],
     )
     # Each visit goes to the customer's own salesperson, due by the visit type's 3 days.
@@ -351,7 +369,8 @@ def manager_plans_visits_for_the_at_risk_customers(browser, rpc, lang, names, la
     assert {v["date_deadline"] for v in visits} == {(AS_OF + timedelta(days=3)).isoformat()}
 
 
-def salesperson_marks_the_visit_done(browser, rpc, lang, names, labels):
+def salesperson_marks_the_visit_done(tour):
+    browser, rpc, names, labels = tour.browser, tour.rpc, tour.names, tour.labels
     sign_in(browser, "li")
     mine = [key for key in AT_RISK if SHOPS[key].salesperson == "li"]
     browser.wait(".o_menu_systray .fa-clock-o").click()
@@ -359,19 +378,19 @@ def salesperson_marks_the_visit_done(browser, rpc, lang, names, labels):
     # The visits are due in 3 days: the group's last link counts the future ones.
     upcoming = group.find_elements(By.CSS_SELECTOR, ":scope > div > div > span")[-1]
     assert upcoming.text.split()[0] == str(len(mine))
-    shoot(browser, lang, "05-activity-menu")
+    tour.shoot("05-activity-menu")
 
     upcoming.click()
     rows = ".o_list_view .o_data_row td[name='complete_name']"
     assert browser.texts_when(rows, names.shops(mine)) == names.shops(mine)
-    shoot(browser, lang, "06-my-visits")
+    tour.shoot("06-my-visits")
     click_text(browser, rows, names.shop(VISITED))
     browser.wait(".o-mail-Activity")
-    shoot(browser, lang, "07-visit-in-chatter")
+    tour.shoot("07-visit-in-chatter")
 
     browser.wait(".o-mail-Activity-markDone").click()
     browser.wait(".o-mail-ActivityMarkAsDone textarea").send_keys(labels["feedback"])
-    shoot(browser, lang, "08-mark-visit-done")
+    tour.shoot("08-mark-visit-done")
     # "Done & Schedule Next" comes first; the visit type suggests its next step, so "Done" follows.
     browser.driver.find_elements(By.CSS_SELECTOR, ".o-mail-ActivityMarkAsDone button.btn-primary")[1].click()
     # The chatter logs the visit with the salesperson's feedback.
@@ -394,7 +413,8 @@ def salesperson_marks_the_visit_done(browser, rpc, lang, names, labels):
     assert rpc.partner(names.shop(VISITED), ["churn_last_visit_date"])["churn_last_visit_date"] == AS_OF.isoformat()
 
 
-def manager_sees_the_visit_and_sends_coupons_to_churned_a_tier(browser, rpc, lang, names, labels):
+def manager_sees_the_visit_and_sends_coupons_to_churned_a_tier(tour):
+    browser, rpc, names, labels = tour.browser, tour.rpc, tour.names, tour.labels
     sign_in(browser, "chen")
     browser.open("/odoo/action-customer_churn_cockpit.res_partner_action_churn")
     visited_row = (
@@ -404,13 +424,13 @@ def manager_sees_the_visit_and_sends_coupons_to_churned_a_tier(browser, rpc, lan
         lambda driver: driver.find_element(By.XPATH, f"{visited_row}/td[@name='churn_last_visit_date']"),
         "no row of the visited customer",
     )
-    assert cell.text == AS_OF.strftime(rpc.date_format(lang))
-    shoot(browser, lang, "09-last-visit-date")
+    assert cell.text == AS_OF.strftime(rpc.date_format(tour.lang))
+    tour.shoot("09-last-visit-date")
 
     toggle_filters(browser, [labels["churned"], labels["tier_a"]])
     assert list_names(browser, names.shops(CHURNED_A)) == names.shops(CHURNED_A)
     select_all_rows(browser)
-    shoot(browser, lang, "10-churned-tier-a")
+    tour.shoot("10-churned-tier-a")
 
     run_list_action(browser, labels["send_coupons"])
     assert browser.wait(".modal .o_field_widget[name='partner_count']").text == str(len(CHURNED_A))
@@ -420,10 +440,10 @@ def manager_sees_the_visit_and_sends_coupons_to_churned_a_tier(browser, rpc, lan
     # Odoo's coupon email attaches a PDF of the coupon, which needs wkhtmltopdf: the test machine has
     # none (with "Send by Email" ticked, issuing fails with "Unable to find Wkhtmltopdf").
     browser.wait(".modal .o_field_widget[name='send_email'] input").click()
-    shoot(browser, lang, "11-send-coupons-wizard")
+    tour.shoot("11-send-coupons-wizard")
     browser.wait(".modal button[name='action_send']").click()
     assert labels["coupons_issued"] in wizard_summary(browser)
-    shoot(browser, lang, "12-coupons-issued")
+    tour.shoot("12-coupons-issued")
     close_wizard(browser)
 
     cards = rpc.read("loyalty.card", [], ["partner_id", "points", "program_id"])
@@ -433,7 +453,8 @@ def manager_sees_the_visit_and_sends_coupons_to_churned_a_tier(browser, rpc, lan
     assert (reward["discount"], reward["discount_mode"]) == (DISCOUNT, "percent")
 
 
-def coupon_takes_its_discount_off_the_next_order(browser, rpc, lang, names):
+def coupon_takes_its_discount_off_the_next_order(tour):
+    browser, rpc, names = tour.browser, tour.rpc, tour.names
     customer = names.shop(WON_BACK)
     [card] = rpc.read("loyalty.card", [("partner_id.name", "=", customer)], ["code"])
     browser.open("/odoo/action-sale.action_quotations_with_onboarding/new")
@@ -445,16 +466,16 @@ def coupon_takes_its_discount_off_the_next_order(browser, rpc, lang, names):
     coupon_button = rpc.xmlid("sale_loyalty", "sale_loyalty_coupon_wizard_action")
     browser.wait(f".o_form_view button[name='{coupon_button}']").click()
     browser.wait(".modal .o_field_widget[name='coupon_code'] input").send_keys(card["code"])
-    shoot(browser, lang, "13-coupon-code")
+    tour.shoot("13-coupon-code")
     browser.wait(".modal button[name='action_apply']").click()
     browser.wait(".modal .o_field_widget[name='selected_reward_id'] input[type='radio']").click()
-    shoot(browser, lang, "14-choose-reward")
+    tour.shoot("14-choose-reward")
     browser.wait(".modal button[name='action_apply']").click()
     wait_for_totals(browser, "850.00")
 
     browser.wait(".o_form_view .o_statusbar_buttons button[name='action_confirm']").click()
     browser.wait(".o_statusbar_status button[data-value='sale'][aria-checked='true']")
-    shoot(browser, lang, "15-order-with-coupon")
+    tour.shoot("15-order-with-coupon")
 
     [order] = rpc.read(
         "sale.order",
@@ -466,11 +487,3 @@ def coupon_takes_its_discount_off_the_next_order(browser, rpc, lang, names):
     assert order["amount_untaxed"] == pytest.approx(TEA.price * (100 - DISCOUNT) / 100)
     [spent] = rpc.read("loyalty.card", [("code", "=", card["code"])], ["points"])
     assert spent["points"] == 0
-
-
-def wait_for_totals(browser, amount):
-    """Wait until the order's totals show ``amount`` (both languages write 1,000.00)."""
-    browser.wait_until(
-        lambda driver: amount in browser.wait(".o_field_widget[name='tax_totals']").text,
-        f"the order's totals never showed {amount}",
-    )
