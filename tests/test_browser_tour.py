@@ -20,7 +20,6 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from browser import SCREENSHOTS
 from common import month_start
 from odoo_harness import ROOT
 
@@ -28,6 +27,7 @@ pytest_plugins = ("browser",)
 pytestmark = pytest.mark.slow
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
+SCREENSHOTS = ROOT / "docs" / "screenshots" / "tour"
 TZ = "Asia/Shanghai"
 AS_OF = datetime.now(ZoneInfo(TZ)).date()
 LAST_MONTH = month_start(AS_OF, 1)
@@ -54,21 +54,23 @@ PEOPLE = {
 }
 
 Shop = namedtuple("Shop", "en zh salesperson orders")
-ACTIVE_B = [(in_month(LAST_MONTH, 3), 2200), (ago(9), 50), (ago(2), 50)]
+# Active, 2,200 last month and a little lately: tier B or C.
+STEADY_BUYER = [(in_month(LAST_MONTH, 3), 2200), (ago(9), 50), (ago(2), 50)]
 SHOPS = {
-    # Last month's sales are about 22,000 (21,600 fixed, at most 2,400 more from recent orders that
-    # fall in it): the three biggest buyers make the first 30%, tier A; the next ones are tier B or C.
+    # Last month's sales: 21,600 on fixed days, plus at most 2,400 from the recent orders that fall in
+    # it. The three biggest buyers (3,000, 2,800, 2,600) are tier A: before the third, at most 5,900
+    # of at least 21,600 is under 30%; after it, 8,400 of at most 24,000 is over 30%.
     "harbour": Shop("Harbour Supermarket", "海港超市", "li", [(in_month(LAST_MONTH, 6), 3000), (ago(3), 100)]),
     "dragon": Shop("Golden Dragon Mart", "金龙商行", "li", [(in_month(MONTH_BEFORE, 10), 1200), (CHURN_DAY, 2800)]),
     "family": Shop(
         "Happy Family Store", "合家欢便利店", "zhang", [(in_month(MONTH_BEFORE, 13), 1000), (CHURN_DAY, 2600)]
     ),
     "corner": Shop("Corner 24", "街角24小时店", "li", [(CHURN_DAY, 2200)]),
-    "maple": Shop("Maple Corner Store", "枫叶便利店", "li", ACTIVE_B),
-    "sunny": Shop("Sunny Side Minimart", "阳光小超市", "zhang", ACTIVE_B),
-    "lotus": Shop("Lotus Mart", "莲花超市", "li", ACTIVE_B),
-    "river": Shop("Riverside Snacks", "河畔零食铺", "zhang", ACTIVE_B),
-    "pine": Shop("Pine Street Bakery", "松树街面包房", "li", ACTIVE_B),
+    "maple": Shop("Maple Corner Store", "枫叶便利店", "li", STEADY_BUYER),
+    "sunny": Shop("Sunny Side Minimart", "阳光小超市", "zhang", STEADY_BUYER),
+    "lotus": Shop("Lotus Mart", "莲花超市", "li", STEADY_BUYER),
+    "river": Shop("Riverside Snacks", "河畔零食铺", "zhang", STEADY_BUYER),
+    "pine": Shop("Pine Street Bakery", "松树街面包房", "li", STEADY_BUYER),
     # At risk: last order 18, 22 and 26 days ago.
     "noodle": Shop("Golden Noodle Shop", "金面馆", "li", [(ago(d), 300) for d in (18, 46, 74)]),
     "sunrise": Shop("Sunrise Grocery", "日出杂货店", "li", [(ago(d), 300) for d in (22, 50, 78)]),
@@ -237,7 +239,7 @@ class Tour:
 
     def shoot(self, name):
         """A screenshot of this step for the user guide: docs/screenshots/tour/<lang>/<name>.png."""
-        path = SCREENSHOTS / "tour" / self.lang / f"{name}.png"
+        path = SCREENSHOTS / self.lang / f"{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.browser.driver.save_screenshot(str(path))
 
