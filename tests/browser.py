@@ -158,7 +158,8 @@ class Browser:
         self.wait("input[name='login']").send_keys(login)
         self.driver.find_element(By.CSS_SELECTOR, "input[name='password']").send_keys(password)
         self.driver.find_element(By.CSS_SELECTOR, "form button[type='submit']").click()
-        self.wait(".o_main_navbar")
+        # The first backend page of a fresh database compiles its asset bundles: slow on a busy machine.
+        self.wait(".o_main_navbar", timeout=SERVER_START_TIMEOUT)
 
     def wait(self, css, timeout=PAGE_TIMEOUT):
         """The first element matching ``css`` once it is visible."""

@@ -1,8 +1,9 @@
 """Act on a segment: visit activities for the reps, coupons through Odoo's loyalty programs."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError
@@ -88,6 +89,23 @@ def test_visit_marked_done_becomes_the_last_visit(shop, people):
     env.cr.precommit.run()
     assert shop.figures(customer).churn_last_visit_date == today
     assert not visits_of(env, customer)  # done: no longer open, so a new visit can be planned
+
+
+def test_visit_done_early_in_the_morning_is_dated_on_the_local_day(shop, people):
+    """07:30 on 10 March in Shanghai is 23:30 on 9 March in UTC: the visit was on the 10th."""
+    env = shop.env
+    shop.company.partner_id.tz = "Asia/Shanghai"
+    people["rep_a"].tz = "Asia/Shanghai"
+    customer = shop.customer("Early bird", user_id=people["rep_a"].id)
+    shop.order(customer, date(2026, 3, 1), 10)
+    visit_wizard(env, customer, people["boss"]).action_plan()
+    with freeze_time("2026-03-09 23:30:00"):
+        shop.recompute(as_of=date(2026, 3, 10))  # the nightly run of that day, in Shanghai
+        visits_of(env, customer).with_user(people["rep_a"]).action_feedback(feedback="There at opening time")
+        env.cr.flush()  # what the commit of the request does: write, then refresh the customer
+    done = env["mail.activity"].with_context(active_test=False).search([("res_id", "=", customer.id)])
+    assert done.date_done == date(2026, 3, 10)
+    assert shop.figures(customer).churn_last_visit_date == date(2026, 3, 10)
 
 
 def test_only_managers_issue_coupons(shop, people):
