@@ -3,7 +3,7 @@
 A cockpit manager plans visits for the at-risk customers from the board; a salesperson finds the
 visit in the activity menu and marks it done; the manager sees the last visit date, filters the
 churned A-tier customers and sends them coupons; a coupon takes its discount off the customer's
-next sale order. Each step saves a screenshot under docs/screenshots/tour/<lang>/ for the user guide.
+next sale order. Each step saves a screenshot for the user guide (docs/screenshots/tour/<lang>/ with COCKPIT_UPDATE_SCREENSHOTS=1).
 
 Every figure is as of today in the company's timezone (Asia/Shanghai): the nightly run, a visit
 marked done and a new order all describe today, so the story is written in days before today.
@@ -20,6 +20,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from browser import SCREENSHOTS as SCREENSHOTS_ROOT
 from common import month_start
 from odoo_harness import ROOT
 
@@ -27,7 +28,7 @@ pytest_plugins = ("browser",)
 pytestmark = pytest.mark.slow
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
-SCREENSHOTS = ROOT / "docs" / "screenshots" / "tour"
+SCREENSHOTS = SCREENSHOTS_ROOT / "tour"
 TZ = "Asia/Shanghai"
 AS_OF = datetime.now(ZoneInfo(TZ)).date()
 LAST_MONTH = month_start(AS_OF, 1)
@@ -238,7 +239,7 @@ class Tour:
         self.names, self.labels = Names(lang), LABELS[lang]
 
     def shoot(self, name):
-        """A screenshot of this step for the user guide: docs/screenshots/tour/<lang>/<name>.png."""
+        """A screenshot of this step for the user guide: <screenshots>/tour/<lang>/<name>.png."""
         path = SCREENSHOTS / self.lang / f"{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.browser.driver.save_screenshot(str(path))
