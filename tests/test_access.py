@@ -188,6 +188,20 @@ CELLS = [
         NONE,
         lambda w, u: w["env"]["customer.churn.board"].with_user(u).with_company(w["b"]).get_board_data(),
     ),
+    (
+        "customer.churn.baseline",
+        "get_monthly_baselines",
+        "A",
+        COCKPIT,
+        lambda w, u: w["env"]["customer.churn.baseline"].with_user(u).get_monthly_baselines(12),
+    ),
+    (
+        "customer.churn.baseline",
+        "get_monthly_baselines",
+        "B",
+        NONE,
+        lambda w, u: w["env"]["customer.churn.baseline"].with_user(u).with_company(w["b"]).get_monthly_baselines(12),
+    ),
     ("customer.churn.recompute", "create+run", "A", MANAGER, lambda w, u: recompute(w, u, w["a"])),
     ("customer.churn.recompute", "create+run", "B", NONE, lambda w, u: recompute(w, u, w["b"])),
     (
@@ -348,7 +362,7 @@ def test_matrix_covers_every_model_of_the_module(env):
     }
     assert names <= {what for what, *_rest in CELLS}
     print(f"\naccess matrix: {len(CELLS)} operations x {len(ROLES)} roles = {MATRIX_SIZE} cells")
-    assert MATRIX_SIZE == 48 * 4
+    assert MATRIX_SIZE == 50 * 4
 
 
 @pytest.mark.parametrize("role", ROLES)

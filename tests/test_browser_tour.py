@@ -3,7 +3,8 @@
 A cockpit manager plans visits for the at-risk customers from the board; a salesperson finds the
 visit in the activity menu and marks it done; the manager sees the last visit date, filters the
 churned A-tier customers and sends them coupons; a coupon takes its discount off the customer's
-next sale order. Each step saves a screenshot for the user guide (docs/screenshots/tour/<lang>/ with COCKPIT_UPDATE_SCREENSHOTS=1).
+next sale order. Each step saves a screenshot for the user guide (docs/screenshots/tour/<lang>/
+with COCKPIT_UPDATE_SCREENSHOTS=1).
 
 Every figure is as of today in the company's timezone (Asia/Shanghai): the nightly run, a visit
 marked done and a new order all describe today, so the story is written in days before today.
