@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CONF = os.environ["COCKPIT_ODOO_CONF"]
 ODOO_BIN = [sys.executable, str(Path(os.environ["ODOO_SRC"]) / "odoo-bin"), "-c", CONF]
 BASE_DB = "cct_bench_base"
+# Acting on a segment (visits, coupons) is measured on this many customers of each size.
+ACTION_CUSTOMERS = 5000
 
 
 def sh(*command, **kwargs):
@@ -57,6 +59,11 @@ def measure(db, step="measure"):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def act_on_segment(db, customers):
+    result = sh(sys.executable, str(ROOT / "bench" / "actions.py"), db, "--customers", str(customers))
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,50000,100000")
@@ -69,6 +76,7 @@ def main():
         db, figures = build(size, args.orders_per_customer)
         figures.update(measure(db))
         figures["alongside"] = measure(db, "alongside")
+        figures["actions"] = act_on_segment(db, min(ACTION_CUSTOMERS, size))
         figures["customers"] = size
         rows.append(figures)
         print_row(figures)
@@ -95,7 +103,8 @@ def print_row(r):
         f"install / upgrade     {r['install_s']:8.1f} s / {r['upgrade_s']:.1f} s "
         "beyond Odoo's own loading (target < 60)\n"
         f"(demo data generation {r['generate_s']:.0f} s)\n"
-        f"{alongside_lines(r['alongside'])}",
+        f"{alongside_lines(r['alongside'])}\n"
+        f"{action_lines(r['actions'])}",
         flush=True,
     )
 
@@ -111,6 +120,15 @@ def alongside_lines(a):
         f"  order confirm         {a['confirm_max_ms']:8.0f} ms max over {a['confirms']} confirms "
         f"(idle {a['confirm_idle_ms']:.0f} ms; target < 1000)\n"
         f"  cron progress         {len(a['progress'])} reports, last: {progress}"
+    )
+
+
+def action_lines(a):
+    """A manager acting on a segment, then clicking again (nothing may be created twice)."""
+    return (
+        f"act on {a['customers']:,} customers: visits {a['visits_s']:.1f} s ({a['visits_created']:,} created), "
+        f"again {a['visits_again_s']:.1f} s (+{a['visits_created_again']}); coupons {a['coupons_s']:.1f} s "
+        f"({a['coupons_created']:,} issued), again {a['coupons_again_s']:.1f} s (+{a['coupons_created_again']})"
     )
 
 

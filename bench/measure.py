@@ -7,6 +7,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -252,23 +253,26 @@ def alongside(db):
         idle["confirm"].append(as_a_user(env, order.action_confirm))
     busy = {"edit": [], "confirm": []}
     progress = []
-    run = subprocess.Popen([sys.executable, __file__, "cron", db], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    started = time.perf_counter()
-    pending = iter(drafts[5:])
-    while run.poll() is None:
-        busy["edit"].append(as_a_user(env, edit))
-        order = next(pending, None)
-        if order:
-            busy["confirm"].append(as_a_user(env, order.action_confirm))
-        cr.execute(
-            "SELECT done, remaining FROM ir_cron_progress WHERE cron_id = %s ORDER BY id DESC LIMIT 1", [cron_id]
-        )
-        row = cr.fetchone()
-        if row and (not progress or tuple(row) != progress[-1]):
-            progress.append(tuple(row))
-        cr.commit()
-    took = time.perf_counter() - started
-    log = run.stderr.read().decode()
+    # The run's log goes to a file: a pipe nobody reads until the end would fill up and block it.
+    with tempfile.TemporaryFile() as log_file:
+        run = subprocess.Popen([sys.executable, __file__, "cron", db], stdout=subprocess.DEVNULL, stderr=log_file)
+        started = time.perf_counter()
+        pending = iter(drafts[5:])
+        while run.poll() is None:
+            busy["edit"].append(as_a_user(env, edit))
+            order = next(pending, None)
+            if order:
+                busy["confirm"].append(as_a_user(env, order.action_confirm))
+            cr.execute(
+                "SELECT done, remaining FROM ir_cron_progress WHERE cron_id = %s ORDER BY id DESC LIMIT 1", [cron_id]
+            )
+            row = cr.fetchone()
+            if row and (not progress or tuple(row) != progress[-1]):
+                progress.append(tuple(row))
+            cr.commit()
+        took = time.perf_counter() - started
+        log_file.seek(0)
+        log = log_file.read().decode()
     if run.returncode:
         raise SystemExit(f"the scheduled run failed:\n{log[-3000:]}")
     companies = env["res.company"].search_count([])
