@@ -351,6 +351,7 @@ class CustomerChurnEngine(models.AbstractModel):
 
     def _apply_staged_figures(self, company, staged, progress):
         chunk_size = int(self.env["ir.config_parameter"].sudo().get_param(CHUNK_PARAMETER, CHUNK_SIZE))
+        self.env.cr.commit()  # each chunk opens its own transaction (see _apply_chunk)
         applied_upto = staged["applied_upto"]
         while True:
             applied, applied_upto = self._retry_on_conflict(
@@ -375,6 +376,10 @@ class CustomerChurnEngine(models.AbstractModel):
         figures than the staged ones: only its rank-based figures are written.
         """
         cr = self.env.cr
+        # Read committed, not Odoo's repeatable read: a customer a user is writing is waited for
+        # (one short transaction) and then written on top of, instead of failing the chunk with a
+        # serialisation error again and again while the user keeps editing.
+        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         cr.execute(
             SQL(
                 """SELECT array_agg(partner_id ORDER BY partner_id) FROM (
@@ -388,6 +393,15 @@ class CustomerChurnEngine(models.AbstractModel):
         partner_ids = cr.fetchone()[0]
         if not partner_ids:
             return 0, applied_upto
+        # Lock the chunk's customers first: a refresh that held one of them has committed by now,
+        # so the statements below (each with a fresh snapshot) see its log line and keep its
+        # figures; a refresh that comes later waits for this short transaction.
+        cr.execute(
+            SQL(
+                "SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+                partner_ids,
+            )
+        )
         refreshed = SQL(
             """EXISTS (SELECT 1 FROM customer_churn_refresh_log refresh
                         WHERE refresh.company_id = figures.company_id AND refresh.partner_id = figures.partner_id
@@ -413,10 +427,11 @@ class CustomerChurnEngine(models.AbstractModel):
         for attempt in range(tries):
             try:
                 return step()
-            except CONCURRENCY_ERRORS:
+            except CONCURRENCY_ERRORS as error:
                 self.env.cr.rollback()
                 if attempt == tries - 1:
                     raise
+                _logger.info("churn figures: a user's write got in the way (%s), trying again", error.pgcode)
         return None
 
     def _finish_staged_run(self, company, staged):
