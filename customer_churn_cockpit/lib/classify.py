@@ -6,6 +6,7 @@ over customers, no database, so the rules can be read and tested on their own.
 """
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -57,11 +58,21 @@ class ChurnSettings:
 
 def result_columns():
     """Names of the per-customer figures, as SPEC §8 names the partner fields."""
-    return list(_empty_result(pd.Index([], name="partner_id")).columns)
+    return list(_result_columns())
 
 
-def classify_customers(aggregates, windows, settings):
-    """Return one row of SPEC §8 figures per customer of ``aggregates`` (indexed by partner id)."""
+@cache
+def _result_columns():
+    # Built once: an order's refresh asks for these names several times.
+    return tuple(_empty_result(pd.Index([], name="partner_id")).columns)
+
+
+def classify_customers(aggregates, windows, settings, ranks=True):
+    """Return one row of SPEC §8 figures per customer of ``aggregates`` (indexed by partner id).
+
+    Without ``ranks``, the figures that rank customers against each other (RANK_COLUMNS) stay
+    empty: a refresh of a few customers cannot rank them and does not write them.
+    """
     agg = aggregates.sort_index()
     result = _empty_result(agg.index)
     traded = agg["last_day"].notna()
@@ -81,8 +92,9 @@ def classify_customers(aggregates, windows, settings):
     result["churn_state"] = _churn_state(days_since, traded, settings)
     _set_flags(result, agg, days_since, traded, settings)
     _set_cycle(result, agg, days_since, settings)
-    _set_abc(result, agg, windows, settings)
-    result["value_segment"] = _value_segment(agg, traded, settings)
+    if ranks:
+        _set_abc(result, agg, windows, settings)
+        result["value_segment"] = _value_segment(agg, traded, settings)
     # Visit and coupon context (SPEC §7) is passed through as extracted.
     for column, source in (
         ("churn_last_visit_date", "last_visit_date"),

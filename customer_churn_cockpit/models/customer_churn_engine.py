@@ -551,7 +551,7 @@ class CustomerChurnEngine(models.AbstractModel):
         settings = company._get_churn_settings()
         windows = Windows.for_settings(as_of, settings)
         aggregates = self._extract_aggregates(company, windows, settings, partner_ids)
-        result = classify_customers(aggregates, windows, settings)
+        result = classify_customers(aggregates, windows, settings, ranks=False)
         columns = [name for name in result_columns() if name not in RANK_COLUMNS]
         self._store_figures(company, result, columns, partner_ids)
         self.env.cr.execute(
