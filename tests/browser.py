@@ -153,6 +153,18 @@ class Browser:
     def quit(self):
         self.driver.quit()
 
+    @contextlib.contextmanager
+    def timezone(self, name):
+        """The browser's own timezone: Odoo gives it to a user at their first login (through a
+        ``tz`` cookie that its login page sets once from the browser's clock)."""
+        self.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": name})
+        self.driver.add_cookie({"name": "tz", "value": name, "path": "/"})
+        try:
+            yield
+        finally:
+            self.driver.delete_cookie("tz")
+            self.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": ""})
+
     def open(self, path):
         self.driver.get(f"{self.base_url}{path}")
 
