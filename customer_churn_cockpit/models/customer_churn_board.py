@@ -1,4 +1,4 @@
-from collections import namedtuple
+from collections import defaultdict, namedtuple
 
 from odoo import api, models
 from odoo.osv import expression
@@ -69,7 +69,8 @@ class CustomerChurnBoard(models.AbstractModel):
         """Everything the board shows, for ``self.env.company`` and the partners the user may read."""
         company = self.env.company
         latest, previous = self.env["customer.churn.run"]._get_latest_runs(company)
-        figures = self._segment_figures()
+        groups = self._partner_groups()
+        figures = self._segment_figures(groups)
         labels = self._tile_labels()
         tiles = [self._tile_data(tile, labels[tile.key], figures, latest, previous) for tile in TILES]
         sections = self._sections(company)
@@ -90,7 +91,7 @@ class CustomerChurnBoard(models.AbstractModel):
                 }
                 for key in SECTIONS
             ],
-            "matrices": [self._abc_matrix()] + ([self._state_matrix(latest, previous)] if previous else []),
+            "matrices": [self._abc_matrix(groups)] + ([self._state_matrix(latest, previous)] if previous else []),
         }
 
     def _tile_data(self, tile, label, figures, latest, previous):
@@ -115,34 +116,42 @@ class CustomerChurnBoard(models.AbstractModel):
         return run[tile.run_key]
 
     @api.model
-    def _segment_figures(self):
-        """Count and sum every tile in one grouped SQL pass over the stored jsonb columns.
-
-        The partners come from ``_search``, so record rules and archived partners are handled the
-        way the lists behind the tiles handle them, and each filter is the SQL of the tile's own
-        domain term: a tile's count is always the number of partners its list shows.
+    def _segment_figures(self, groups):
+        """Count and sum every tile from the partners grouped by the fields the tiles read.
 
         The revenue at stake is the previous period's sales (``churn_revenue_previous``) of the
         segment's customers: what they bought before the current window, the business a
         distributor stands to lose when they slip away (zero for those gone long ago).
         """
+        figures = {"customers": sum(count for _values, count, _revenue in groups)}
+        for tile in TILES:
+            members = [(count, revenue) for values, count, revenue in groups if values[tile.field] == tile.value]
+            figures[f"{tile.key}_count"] = sum(count for count, _revenue in members)
+            figures[f"{tile.key}_revenue"] = sum(revenue for _count, revenue in members)
+        return figures
+
+    @api.model
+    def _partner_groups(self):
+        """The company's customers grouped by every field a tile or the ABC matrix reads, in one
+        SQL pass over the stored jsonb columns: a few hundred rows of (values, count, revenue).
+
+        The partners come from ``_search``, so record rules and archived partners are handled the
+        way the lists behind the tiles handle them, and each value is read by the field's own SQL:
+        a tile's count is always the number of partners its list shows (every tile is one
+        equality on one field). One grouped pass costs half of one pass with a filtered aggregate
+        per tile, and serves the ABC matrix too.
+        """
         self.env.flush_all()
         Partner = self.env["res.partner"]
         query = Partner._search([("churn_state", "!=", False)])
+        names = sorted({tile.field for tile in TILES} | {"abc_tier", "abc_tier_prev"})
+        values = [Partner._field_to_sql(query.table, name, query) for name in names]
         revenue = Partner._field_to_sql(query.table, "churn_revenue_previous", query)
-        columns = [SQL("COUNT(*) AS customers")]
-        for tile in TILES:
-            condition = Partner._condition_to_sql(query.table, tile.field, "=", tile.value, query)
-            columns += [
-                SQL("COUNT(*) FILTER (WHERE %s) AS %s", condition, SQL.identifier(f"{tile.key}_count")),
-                SQL(
-                    "COALESCE(SUM(%s) FILTER (WHERE %s), 0)::float8 AS %s",
-                    revenue,
-                    condition,
-                    SQL.identifier(f"{tile.key}_revenue"),
-                ),
-            ]
-        return self.env.execute_query_dict(query.select(*columns))[0]
+        query.groupby = SQL(", ").join(values)
+        rows = self.env.execute_query(
+            query.select(*values, SQL("COUNT(*)"), SQL("COALESCE(SUM(%s), 0)::float8", revenue))
+        )
+        return [(dict(zip(names, row[:-2], strict=True)), row[-2], row[-1]) for row in rows]
 
     @api.model
     def _tile_labels(self):
@@ -188,14 +197,12 @@ class CustomerChurnBoard(models.AbstractModel):
         }
 
     @api.model
-    def _abc_matrix(self):
-        """Previous ABC tier (rows) by ABC tier (columns): counts of the current figures, in one grouped SQL."""
+    def _abc_matrix(self, groups):
+        """Previous ABC tier (rows) by ABC tier (columns): counts of the current figures."""
         Partner = self.env["res.partner"]
-        query = Partner._search([("churn_state", "!=", False)])
-        previous = Partner._field_to_sql(query.table, "abc_tier_prev", query)
-        current = Partner._field_to_sql(query.table, "abc_tier", query)
-        query.groupby = SQL("%s, %s", previous, current)
-        rows = self.env.execute_query(query.select(previous, current, SQL("COUNT(*)")))
+        counts = defaultdict(int)
+        for values, count, _revenue in groups:
+            counts[values["abc_tier_prev"], values["abc_tier"]] += count
         _ = self.env._
         return self._matrix(
             key="abc",
@@ -204,7 +211,7 @@ class CustomerChurnBoard(models.AbstractModel):
             row_title=Partner._fields["abc_tier_prev"]._description_string(self.env),
             column_title=Partner._fields["abc_tier"]._description_string(self.env),
             keys=ABC_TIERS,
-            counts={(row, column): count for row, column, count in rows},
+            counts=counts,
             ranks=TIER_RANKS,
             cell_domain=lambda row, column: [
                 ("churn_state", "!=", False),
