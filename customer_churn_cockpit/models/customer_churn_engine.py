@@ -325,7 +325,7 @@ class CustomerChurnEngine(models.AbstractModel):
         settings = company._get_churn_settings()
         windows = Windows.for_settings(as_of, settings)
         result = classify_customers(self._extract_aggregates(company, windows, settings), windows, settings)
-        self._copy_to_temp_table(result, result_columns(), self.env["res.partner"])
+        self._copy_to_temp_table(result, result_columns())
         columns = SQL(", ").join(SQL.identifier(name) for name in result_columns())
         self.env.cr.execute(
             SQL(
@@ -570,7 +570,7 @@ class CustomerChurnEngine(models.AbstractModel):
         company, so no stale segment lists them.
         """
         columns = columns or result_columns()
-        self._copy_to_temp_table(result, columns, self.env["res.partner"])
+        self._copy_to_temp_table(result, columns)
         self._write_figures(company, "churn_figures", columns, SQL("TRUE"))
         self._remove_former_customers(company, partner_ids)
 
@@ -624,8 +624,9 @@ class CustomerChurnEngine(models.AbstractModel):
             SQL("%s %s", SQL.identifier(name), SQL(SQL_TYPES[Partner._fields[name].type])) for name in columns
         )
 
-    def _copy_to_temp_table(self, result, columns, Partner):
+    def _copy_to_temp_table(self, result, columns):
         cr = self.env.cr
+        Partner = self.env["res.partner"]
         definitions = self._figure_definitions(columns)
         cr.execute("DROP TABLE IF EXISTS churn_figures")
         cr.execute(SQL("CREATE TEMP TABLE churn_figures (partner_id int4 PRIMARY KEY, %s) ON COMMIT DROP", definitions))
