@@ -7,7 +7,7 @@
     "website": "https://github.com/customer-churn-cockpit/customer_churn_cockpit",
     "license": "LGPL-3",
     "depends": ["sale_management", "sale_loyalty", "mail", "contacts"],
-    "external_dependencies": {"python": ["pandas"]},
+    "external_dependencies": {"python": ["pandas", "scipy"]},
     "data": [
         "security/customer_churn_cockpit_security.xml",
         "security/ir.model.access.csv",
