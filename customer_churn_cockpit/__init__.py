@@ -4,5 +4,5 @@ from . import wizards
 
 
 def uninstall_hook(env):
-    """Drop the tables of the scheduled run in steps, which no ORM model owns."""
-    env["customer.churn.engine"]._drop_step_tables()
+    """Drop the tables of the scheduled run in steps, which the figure model keeps beside its own."""
+    env["customer.churn.figure"]._drop_step_tables()

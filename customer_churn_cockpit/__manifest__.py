@@ -1,7 +1,7 @@
 {
     "name": "Customer Churn Cockpit",
     "summary": "See which shops stop reordering, tier them ABC and by value, and win them back with visits and coupons",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "category": "Sales/Sales",
     "author": "customer_churn_cockpit developers",
     "website": "https://github.com/customer-churn-cockpit/customer_churn_cockpit",
@@ -17,6 +17,7 @@
         "wizards/customer_churn_plan_visit_views.xml",
         "wizards/customer_churn_send_coupon_views.xml",
         "wizards/customer_churn_export_views.xml",
+        "views/customer_churn_figure_views.xml",
         "views/res_partner_views.xml",
         "views/customer_churn_run_views.xml",
         "views/customer_churn_winback_views.xml",

@@ -3,14 +3,15 @@
 Four real users, all allowed in company A only: a salesperson who sees their own documents, one
 who sees all documents, a sales manager (so a cockpit manager) who is no administrator, and an
 internal user without Sales. Company B holds figures, a run, snapshots and win-back rows of its
-own, which none of them may see. Each cell runs inside a savepoint that is rolled back, so every
+own, which none of them may see. In A, "Rival's shop" belongs to the other salesperson: the one
+who sees his own documents only reads nothing of it. Each cell runs inside a savepoint that is rolled back, so every
 cell starts from the same data.
 """
 
 import pytest
 
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
@@ -25,6 +26,8 @@ GROUPS = {
     "internal": "base.group_user",
 }
 ALL, NONE, MANAGER, COCKPIT = (OK, OK, OK, OK), (DENIED,) * 4, (DENIED, DENIED, OK, DENIED), (OK, OK, OK, DENIED)
+# What the salesperson who sees all documents, and the manager, may do with a rival's customer.
+ALL_DOCUMENTS = (DENIED, OK, OK, DENIED)
 
 
 class Rollback(Exception):
@@ -41,12 +44,15 @@ def world(env, shop):
     shop.order(active, days_ago(5), 100)
     shop.order(at_risk, days_ago(20), 50)
     shop.order(lost, days_ago(40), 70, company=company_b)
+    rival = shop.customer("Rival's shop")
+    shop.order(rival, days_ago(10), 300)
     shop.recompute(companies=company_a | company_b)
     users = {
         role: mail_new_test_user(env, login=f"access_{role}", groups=groups, company_id=company_a.id)
         for role, groups in GROUPS.items()
     }
     active.user_id = users["rep_own"]
+    rival.user_id = users["rep_all"]
     visit = env["customer.churn.plan.visit"].with_context(active_model="res.partner", active_ids=active.ids).create({})
     visit.action_plan()
     visit_type = env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
@@ -61,6 +67,7 @@ def world(env, shop):
         "active": active,
         "at_risk": at_risk,
         "lost": lost,
+        "rival": rival,
         "users": users,
         "run_a": Run.search([("company_id", "=", company_a.id)]),
         "run_b": Run.search([("company_id", "=", company_b.id)]),
@@ -115,7 +122,14 @@ CELLS = [
         "read",
         "A",
         COCKPIT,
-        lambda w, u: w["run_a"].snapshot_ids.with_user(u).read(["churn_state"]),
+        lambda w, u: snapshot(w, "run_a", "active").with_user(u).read(["churn_state"]),
+    ),
+    (
+        "customer.churn.snapshot",
+        "read rival's customer",
+        "A",
+        ALL_DOCUMENTS,
+        lambda w, u: snapshot(w, "run_a", "rival").with_user(u).read(["churn_state"]),
     ),
     (
         "customer.churn.snapshot",
@@ -146,7 +160,7 @@ CELLS = [
         lambda w, u: (
             w["env"]["customer.churn.snapshot"]
             .with_user(u)
-            .create({"run_id": w["run_a"].id, "partner_id": w["active"].id})
+            .create({"run_id": w["run_a"].id, "partner_id": w["lost"].id})
         ),
     ),
     (
@@ -321,6 +335,93 @@ CELLS = [
         COCKPIT,
         lambda w, u: w["env"]["res.partner"].with_user(u).search([("churn_state", "=", "at_risk")]),
     ),
+    (
+        "res.partner churn fields",
+        "read rival's customer",
+        "A",
+        ALL_DOCUMENTS,
+        lambda w, u: figure_or_denied(w["rival"].with_user(u).with_company(w["a"]).churn_revenue_current),
+    ),
+    (
+        "res.partner churn fields",
+        "write",
+        "A",
+        NONE,
+        lambda w, u: w["at_risk"].with_user(u).with_company(w["a"]).write({"churn_state": False}),
+    ),
+    # The figures themselves: read-only for everyone, the engine alone writes them.
+    ("customer.churn.figure", "read", "A", COCKPIT, lambda w, u: figure(w, "active", u).read(["churn_state"])),
+    ("customer.churn.figure", "read", "B", NONE, lambda w, u: figure(w, "lost", u).read(["churn_state"])),
+    (
+        "customer.churn.figure",
+        "read rival's customer",
+        "A",
+        ALL_DOCUMENTS,
+        lambda w, u: figure(w, "rival", u).read(["churn_revenue_current"]),
+    ),
+    (
+        "customer.churn.figure",
+        "search rival's customer",
+        "A",
+        ALL_DOCUMENTS,
+        lambda w, u: found_or_denied(
+            w["env"]["customer.churn.figure"].with_user(u).search([("partner_id", "=", w["rival"].id)])
+        ),
+    ),
+    (
+        "customer.churn.figure",
+        "write",
+        "A",
+        NONE,
+        lambda w, u: figure(w, "at_risk", u).write({"churn_state": "active"}),
+    ),
+    (
+        "customer.churn.figure",
+        "create",
+        "A",
+        NONE,
+        lambda w, u: (
+            w["env"]["customer.churn.figure"]
+            .with_user(u)
+            .create({"partner_id": w["lost"].id, "company_id": w["a"].id, "churn_state": "active"})
+        ),
+    ),
+    ("customer.churn.figure", "unlink", "A", NONE, lambda w, u: figure(w, "at_risk", u).unlink()),
+    # The extraction step has no public method: only the engine calls it, as superuser.
+    (
+        "customer.churn.extract",
+        "call over RPC",
+        "A",
+        NONE,
+        lambda w, u: rpc_call(w["env"]["customer.churn.extract"].with_user(u), "_extract_aggregates"),
+    ),
+    # The board's money, the baselines and the export of a rival's customer.
+    (
+        "customer.churn.board",
+        "count rival's customer",
+        "A",
+        ALL_DOCUMENTS,
+        lambda w, u: found_or_denied(w["env"]["customer.churn.board"].with_user(u).get_board_data()["customers"] == 3),
+    ),
+    (
+        "customer.churn.baseline",
+        "rival's customer counted",
+        "A",
+        ALL_DOCUMENTS,
+        lambda w, u: found_or_denied(
+            any(
+                month["customers"] == 2
+                for month in w["env"]["customer.churn.baseline"].with_user(u).get_monthly_baselines()["months"]
+            )
+        ),
+    ),
+    (
+        "customer.churn.export",
+        "rival's customer",
+        "A",
+        ALL_DOCUMENTS,
+        lambda w, u: export_or_denied(w["env"]["customer.churn.export"].with_user(u), w["rival"]),
+    ),
     # Every user may read the thresholds (the board explains them); cockpit managers change them.
     ("churn settings", "read", "A", ALL, lambda w, u: w["a"].with_user(u).read(["churn_at_risk_days"])),
     ("churn settings", "write", "A", MANAGER, lambda w, u: w["a"].with_user(u).write({"churn_at_risk_days": 10})),
@@ -337,6 +438,43 @@ CELLS = [
     ),
 ]
 MATRIX_SIZE = len(CELLS) * len(ROLES)
+
+
+def figure(w, customer, user):
+    """The company A row of figures of ``w[customer]``, as ``user`` browses it."""
+    Figure = w["env"]["customer.churn.figure"]
+    row = Figure.search([("partner_id", "=", w[customer].id), ("company_id", "in", (w["a"] | w["b"]).ids)])
+    return row.with_user(user)
+
+
+def snapshot(w, run, customer):
+    return w[run].snapshot_ids.filtered(lambda snapshot: snapshot.partner_id == w[customer])
+
+
+def found_or_denied(found):
+    """What a user may not see is absent, not an error: absent counts as denied."""
+    if not found:
+        raise AccessError("not visible")
+
+
+def figure_or_denied(value):
+    """A partner figure the user may not read reads as empty."""
+    found_or_denied(value)
+
+
+def export_or_denied(Export, partners):
+    """An export of nothing the user may read is refused with a message: that counts as denied."""
+    try:
+        Export._action_export(partners.with_env(Export.env))
+    except UserError as error:
+        raise AccessError(str(error)) from error
+
+
+def rpc_call(model, method):
+    """As odoo.service.model.call_kw checks it: private methods are not callable over RPC."""
+    from odoo.service.model import get_public_method
+
+    get_public_method(model, method)
 
 
 def outcome(env, operation):
@@ -362,7 +500,7 @@ def test_matrix_covers_every_model_of_the_module(env):
     }
     assert names <= {what for what, *_rest in CELLS}
     print(f"\naccess matrix: {len(CELLS)} operations x {len(ROLES)} roles = {MATRIX_SIZE} cells")
-    assert MATRIX_SIZE == 50 * 4
+    assert MATRIX_SIZE == 64 * 4
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -387,16 +525,16 @@ def test_user_of_company_a_sees_only_company_a(world):
     assert runs == world["run_a"]
     assert (runs.customers, runs.active_count, runs.at_risk_count, runs.churned_count, runs.never_count) == (
         3,
-        1,
+        2,
         1,
         0,
-        1,
+        0,
     )
     snapshots = as_user["customer.churn.snapshot"].search([])
     assert {(s.partner_id.name, s.churn_state) for s in snapshots} == {
         ("Active in A", "active"),
         ("At risk in A", "at_risk"),
-        ("Lost in B", "never"),
+        ("Rival's shop", "active"),
     }
     winback = as_user["customer.churn.winback"].search([])
     assert [(w.action_type, w.partner_id, w.company_id) for w in winback] == [("visit", active, world["a"])]
@@ -407,10 +545,10 @@ def test_user_of_company_a_sees_only_company_a(world):
     assert {(p.name, p.churn_state, p.churn_revenue_current) for p in customers} == {
         ("Active in A", "active", 100),
         ("At risk in A", "at_risk", 50),
-        ("Lost in B", "never", 0),
+        ("Rival's shop", "active", 300),
     }
     assert lost.with_company(world["b"]).churn_state == "churned"  # as the superuser sees B
     board = as_user["customer.churn.board"].get_board_data()
     counts = {tile["key"]: tile["count"] for section in board["sections"] for tile in section["tiles"]}
     assert board["company"]["id"] == world["a"].id and board["customers"] == 3
-    assert (counts["active"], counts["at_risk"], counts["churned"], counts["never"]) == (1, 1, 0, 1)
+    assert (counts["active"], counts["at_risk"], counts["churned"], counts["never"]) == (2, 1, 0, 0)

@@ -105,15 +105,27 @@ def test_company_a_orders_never_move_company_b(shop):
     assert shop.figures(customer, branch).churn_state == "churned"
 
 
-def test_figures_are_searchable_and_groupable(shop):
+def test_figures_are_searchable_on_partners_and_groupable_on_the_figure_model(shop):
     at_risk = shop.customer("Slipping")
+    fine = shop.customer("Fine")
     shop.order(at_risk, days_ago(20), 10)
-    shop.order(shop.customer("Fine"), days_ago(1), 10)
+    shop.order(fine, days_ago(1), 10)
     shop.recompute()
     Partner = shop.env["res.partner"].with_company(shop.company)
     assert at_risk in Partner.search([("churn_state", "=", "at_risk")])
-    groups = dict(Partner._read_group([("churn_state", "!=", False)], ["churn_state"], ["__count"]))
+    assert fine not in Partner.search([("churn_state", "=", "at_risk")])
+    # An empty figure matches the partners without figures (here, a supplier).
+    supplier = shop.env["res.partner"].create({"name": "Supplier"})
+    assert supplier in Partner.search([("churn_state", "=", False)])
+    assert supplier in Partner.search([("churn_state", "!=", "active")])
+    assert supplier not in Partner.search([("churn_state", "!=", False)])
+    assert at_risk not in Partner.search([("churn_state", "=", False)])
+    Figure = shop.env["customer.churn.figure"]
+    domain = [("company_id", "=", shop.company.id)]
+    groups = dict(Figure._read_group(domain, ["churn_state"], ["__count"]))
     assert groups["at_risk"] >= 1 and groups["active"] >= 1
+    for name in ("abc_tier", "value_segment", "churn_sales_plunge", "user_id", "churn_last_order_date:month"):
+        assert Figure._read_group(domain, [name], ["__count"]), name
 
 
 def test_second_run_replaces_figures(shop):

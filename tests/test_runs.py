@@ -49,13 +49,13 @@ def test_failed_run_keeps_previous_figures(shop, monkeypatch):
     shop.order(customer, days_ago(20), 10)
     shop.recompute()
     Engine = type(shop.env["customer.churn.engine"])
-    original = Engine._store_figures
+    original = Engine._store_company
 
     def store_then_fail(self, company, result, *args):
         original(self, company, result, *args)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Engine, "_store_figures", store_then_fail)
+    monkeypatch.setattr(Engine, "_store_company", store_then_fail)
     with pytest.raises(RuntimeError):
         shop.recompute(as_of=days_ago(-10))
     shop.env.invalidate_all()

@@ -6,19 +6,17 @@ over customers, no database, so the rules can be read and tested on their own.
 """
 
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import pandas as pd
+
+from .vocabulary import FIGURE_NAMES, FIGURES
 
 # Guards float comparisons of money sums: a change of exactly 20% is a surge, even when
 # binary floating point puts 120 a hair under 100 * 1.2.
 EPSILON = 1e-9
 
 TIER_RANK = {"A": 4, "B": 3, "C": 2, "D": 1}
-
-# Figures that rank a customer against all others: only a full run can compute them.
-RANK_COLUMNS = ("abc_tier", "abc_tier_prev", "abc_trend", "value_segment")
 
 AGGREGATE_COLUMNS = (
     "first_day",
@@ -58,13 +56,7 @@ class ChurnSettings:
 
 def result_columns():
     """Names of the per-customer figures, as SPEC §8 names the partner fields."""
-    return list(_result_columns())
-
-
-@cache
-def _result_columns():
-    # Built once: an order's refresh asks for these names several times.
-    return tuple(_empty_result(pd.Index([], name="partner_id")).columns)
+    return list(FIGURE_NAMES)
 
 
 def classify_customers(aggregates, windows, settings, ranks=True):
@@ -105,37 +97,23 @@ def classify_customers(aggregates, windows, settings, ranks=True):
     return result
 
 
+# How each kind of figure is empty before the rules fill it in.
+EMPTY_VALUES = {
+    "selection": lambda index: pd.Series(None, index=index, dtype=object),
+    "date": lambda index: pd.Series(pd.NaT, index=index, dtype="datetime64[ns]"),
+    "integer": lambda index: pd.Series(0, index=index, dtype="int64"),
+    "float": lambda index: pd.Series(0.0, index=index),
+    "boolean": lambda index: pd.Series(False, index=index),
+}
+# Counts of days and cycles are empty (NaN), not zero, for a customer that never ordered.
+EMPTY_NUMBERS = ("churn_days_since", "churn_cycle_days")
+
+
 def _empty_result(index):
-    return pd.DataFrame(
-        {
-            "churn_state": pd.Series(None, index=index, dtype=object),
-            "churn_as_of": pd.Series(pd.NaT, index=index, dtype="datetime64[ns]"),
-            "churn_last_order_date": pd.Series(pd.NaT, index=index, dtype="datetime64[ns]"),
-            "churn_days_since": pd.Series(np.nan, index=index),
-            "churn_revenue_current": 0.0,
-            "churn_revenue_previous": 0.0,
-            "churn_orders_current": 0,
-            "churn_orders_previous": 0,
-            "churn_newly_churned": False,
-            "churn_traded_recently": False,
-            "churn_not_traded_recently": False,
-            "churn_sales_plunge": False,
-            "churn_sales_surge": False,
-            "churn_orders_plunge": False,
-            "churn_orders_rise": False,
-            "churn_cycle_days": pd.Series(np.nan, index=index),
-            "churn_next_order_date": pd.Series(pd.NaT, index=index, dtype="datetime64[ns]"),
-            "churn_cycle_overdue": False,
-            "abc_tier": pd.Series(None, index=index, dtype=object),
-            "abc_tier_prev": pd.Series(None, index=index, dtype=object),
-            "abc_trend": pd.Series(None, index=index, dtype=object),
-            "abc_revenue": 0.0,
-            "value_segment": pd.Series(None, index=index, dtype=object),
-            "churn_last_visit_date": pd.Series(pd.NaT, index=index, dtype="datetime64[ns]"),
-            "churn_last_coupon_date": pd.Series(pd.NaT, index=index, dtype="datetime64[ns]"),
-        },
-        index=index,
-    )
+    frame = pd.DataFrame({figure.name: EMPTY_VALUES[figure.kind](index) for figure in FIGURES}, index=index)
+    for name in EMPTY_NUMBERS:
+        frame[name] = np.nan
+    return frame
 
 
 def _churn_state(days_since, traded, settings):

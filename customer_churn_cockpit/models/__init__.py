@@ -1,7 +1,9 @@
 # ruff: noqa: I001 (Odoo style: one import per line, settings before the models that read them)
 from . import res_company
 from . import res_config_settings
+from . import customer_churn_figure
 from . import res_partner
+from . import customer_churn_extract
 from . import customer_churn_engine
 from . import customer_churn_run
 from . import customer_churn_snapshot

@@ -3,7 +3,7 @@ import logging
 from odoo import Command, _, api, models
 from odoo.tools import SQL
 
-from .res_partner import VALUE_SEGMENTS
+from ..lib.vocabulary import VALUE_SEGMENTS
 
 _logger = logging.getLogger(__name__)
 
@@ -65,7 +65,13 @@ class CustomerChurnAutomation(models.AbstractModel):
         the salespeople with every customer already at risk.
         """
         previous = self.env["customer.churn.run"].search(
-            [("company_id", "=", run.company_id.id), ("id", "!=", run.id), ("as_of", "<=", run.as_of)], limit=1
+            [
+                ("company_id", "=", run.company_id.id),
+                ("id", "!=", run.id),
+                ("as_of", "<=", run.as_of),
+                ("backdated", "=", False),
+            ],
+            limit=1,
         )
         if not previous:
             return []

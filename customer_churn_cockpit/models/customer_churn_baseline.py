@@ -136,10 +136,19 @@ class CustomerChurnBaseline(models.AbstractModel):
                 first_month=month_starts[0],
                 months=SQL(", ").join(SQL("(%s::date)", start) for start in month_starts),
                 churned_days=churned_days,
-                is_customer=SQL(IS_CUSTOMER),
+                is_customer=self._is_visible_customer(company),
             )
         )
         return [self._month_figures(month, values, as_of) for month, *values in rows]
+
+    @api.model
+    def _is_visible_customer(self, company):
+        """A customer of SPEC §1 whose figures the user may read: a salesperson who sees his own
+        documents only counts his own customers, as his board and lists do."""
+        if self.env["customer.churn.board"]._sees_every_customer():
+            return SQL(IS_CUSTOMER)
+        visible = self.env["customer.churn.figure"]._partner_ids_query([("company_id", "=", company.id)])
+        return SQL("%s AND customer.id IN %s", SQL(IS_CUSTOMER), visible)
 
     @api.model
     def _month_figures(self, month, values, as_of):

@@ -4,7 +4,7 @@ from odoo import api, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from .res_partner import ABC_TIERS, CHURN_STATES, VALUE_SEGMENTS
+from ..lib.vocabulary import ABC_TIERS, CHURN_STATES, VALUE_SEGMENTS
 
 # One tile of the board: the partners with ``field = value``. ``run_key`` names the tile's count in
 # customer.churn.run (a ``<key>_count`` field, or a key of ``segment_counts`` after "segment_counts:").
@@ -52,9 +52,10 @@ TIER_RANKS = {tier: rank for rank, (tier, _label) in enumerate(ABC_TIERS)}
 STATE_RANKS = {"active": 0, "at_risk": 1, "churned": 2, "never": 3}
 
 VIEWS = {
-    "list": "customer_churn_cockpit.res_partner_view_list_churn",
-    "kanban": "customer_churn_cockpit.res_partner_view_kanban_churn",
-    "search": "customer_churn_cockpit.res_partner_view_search_churn",
+    "list": "customer_churn_cockpit.customer_churn_figure_view_list",
+    "kanban": "customer_churn_cockpit.customer_churn_figure_view_kanban",
+    "pivot": "customer_churn_cockpit.customer_churn_figure_view_pivot",
+    "search": "customer_churn_cockpit.customer_churn_figure_view_search",
 }
 
 
@@ -72,7 +73,9 @@ class CustomerChurnBoard(models.AbstractModel):
         groups = self._partner_groups()
         figures = self._segment_figures(groups)
         labels = self._tile_labels()
-        tiles = [self._tile_data(tile, labels[tile.key], figures, latest, previous) for tile in TILES]
+        # The changes come from the company-wide counts of the runs: only for those who see every customer.
+        compared = previous if self._sees_every_customer() else previous.browse()
+        tiles = [self._tile_data(tile, labels[tile.key], figures, latest, compared) for tile in TILES]
         sections = self._sections(company)
         return {
             "company": {"id": company.id, "name": company.name},
@@ -94,6 +97,14 @@ class CustomerChurnBoard(models.AbstractModel):
             "matrices": [self._abc_matrix(groups)] + ([self._state_matrix(latest, previous)] if previous else []),
         }
 
+    @api.model
+    def _sees_every_customer(self):
+        user = self.env.user
+        return self.env.su or any(
+            user.has_group(group)
+            for group in ("customer_churn_cockpit.group_churn_manager", "sales_team.group_sale_salesman_all_leads")
+        )
+
     def _tile_data(self, tile, label, figures, latest, previous):
         # The change is what the last run moved, from the company-wide counts each run keeps: the
         # snapshots hold no flags, and the counts between runs also move with incremental refreshes.
@@ -106,7 +117,7 @@ class CustomerChurnBoard(models.AbstractModel):
             "revenue_at_stake": figures[f"{tile.key}_revenue"],
             "better": tile.better,
             "accent": tile.accent,
-            "domain": [(tile.field, "=", tile.value)],
+            "domain": [*self._company_domain(), (tile.field, "=", tile.value)],
         }
 
     @api.model
@@ -133,20 +144,18 @@ class CustomerChurnBoard(models.AbstractModel):
     @api.model
     def _partner_groups(self):
         """The company's customers grouped by every field a tile or the ABC matrix reads, in one
-        SQL pass over the stored jsonb columns: a few hundred rows of (values, count, revenue).
+        SQL pass over the figure rows the user may read: a few hundred rows of (values, count, revenue).
 
-        The partners come from ``_search``, so record rules and archived partners are handled the
-        way the lists behind the tiles handle them, and each value is read by the field's own SQL:
-        a tile's count is always the number of partners its list shows (every tile is one
-        equality on one field). One grouped pass costs half of one pass with a filtered aggregate
-        per tile, and serves the ABC matrix too.
+        The rows come from ``_search``, so record rules apply as in the lists behind the tiles: a
+        tile's count is always the number of rows its list shows (every tile is one equality on
+        one field). One grouped pass serves the tiles and the ABC matrix.
         """
-        self.env.flush_all()
-        Partner = self.env["res.partner"]
-        query = Partner._search([("churn_state", "!=", False)])
+        Figure = self.env["customer.churn.figure"]
+        Figure.flush_model()
+        query = Figure._search(self._company_domain())
         names = sorted({tile.field for tile in TILES} | {"abc_tier", "abc_tier_prev"})
-        values = [Partner._field_to_sql(query.table, name, query) for name in names]
-        revenue = Partner._field_to_sql(query.table, "churn_revenue_previous", query)
+        values = [Figure._field_to_sql(query.table, name, query) for name in names]
+        revenue = Figure._field_to_sql(query.table, "churn_revenue_previous", query)
         query.groupby = SQL(", ").join(values)
         rows = self.env.execute_query(
             query.select(*values, SQL("COUNT(*)"), SQL("COALESCE(SUM(%s), 0)::float8", revenue))
@@ -154,9 +163,14 @@ class CustomerChurnBoard(models.AbstractModel):
         return [(dict(zip(names, row[:-2], strict=True)), row[-2], row[-1]) for row in rows]
 
     @api.model
+    def _company_domain(self):
+        """The current company's rows: every list the board opens starts from it."""
+        return [("company_id", "=", self.env.company.id)]
+
+    @api.model
     def _tile_labels(self):
         """Labels of the partner fields and their selection values, so the tiles read like the lists."""
-        partner_fields = self.env["res.partner"]._fields
+        partner_fields = self.env["customer.churn.figure"]._fields
         states = dict(partner_fields["churn_state"]._description_selection(self.env))
         values = dict(partner_fields["value_segment"]._description_selection(self.env))
         labels = {key: states[key] for key, _label in CHURN_STATES}
@@ -169,7 +183,7 @@ class CustomerChurnBoard(models.AbstractModel):
     @api.model
     def _sections(self, company):
         """Title and one line of explanation per section, with the company's own settings."""
-        partner_fields = self.env["res.partner"]._fields
+        partner_fields = self.env["customer.churn.figure"]._fields
         period = company.churn_period_days
         _ = self.env._
         return {
@@ -199,7 +213,7 @@ class CustomerChurnBoard(models.AbstractModel):
     @api.model
     def _abc_matrix(self, groups):
         """Previous ABC tier (rows) by ABC tier (columns): counts of the current figures."""
-        Partner = self.env["res.partner"]
+        Figure = self.env["customer.churn.figure"]
         counts = defaultdict(int)
         for values, count, _revenue in groups:
             counts[values["abc_tier_prev"], values["abc_tier"]] += count
@@ -208,13 +222,13 @@ class CustomerChurnBoard(models.AbstractModel):
             key="abc",
             title=_("ABC Tier Movement"),
             hint=_("Last month's tier against the month before; click a cell to list its customers."),
-            row_title=Partner._fields["abc_tier_prev"]._description_string(self.env),
-            column_title=Partner._fields["abc_tier"]._description_string(self.env),
+            row_title=Figure._fields["abc_tier_prev"]._description_string(self.env),
+            column_title=Figure._fields["abc_tier"]._description_string(self.env),
             keys=ABC_TIERS,
             counts=counts,
             ranks=TIER_RANKS,
             cell_domain=lambda row, column: [
-                ("churn_state", "!=", False),
+                *self._company_domain(),
                 ("abc_tier_prev", "=", row),
                 ("abc_tier", "=", column),
             ],
@@ -224,16 +238,17 @@ class CustomerChurnBoard(models.AbstractModel):
     @api.model
     def _state_matrix(self, latest, previous):
         """State at the previous run (rows) by state at the latest run (columns), from the snapshots."""
-        Partner = self.env["res.partner"]
-        moves = self.env["customer.churn.snapshot"]._get_state_moves(latest, previous, Partner._search([]))
-        states = dict(Partner._fields["churn_state"]._description_selection(self.env))
+        Figure = self.env["customer.churn.figure"]
+        visible = Figure._partner_ids_query(self._company_domain())
+        moves = self.env["customer.churn.snapshot"]._get_state_moves(latest, previous, visible)
+        states = dict(Figure._fields["churn_state"]._description_selection(self.env))
         _ = self.env._
         return self._matrix(
             key="state",
             title=_("Churn State Movement"),
             hint=_("Each customer's state at the previous run against the latest run."),
-            row_title=Partner._fields["churn_state_previous_run"]._description_string(self.env),
-            column_title=Partner._fields["churn_state_latest_run"]._description_string(self.env),
+            row_title=Figure._fields["churn_state_previous_run"]._description_string(self.env),
+            column_title=Figure._fields["churn_state_latest_run"]._description_string(self.env),
             keys=[(key, states[key]) for key in sorted(STATE_RANKS, key=STATE_RANKS.get)],
             counts={(row, column): count for row, column, count in moves},
             ranks=STATE_RANKS,
@@ -246,7 +261,11 @@ class CustomerChurnBoard(models.AbstractModel):
         if not previous_state and not latest_state:
             # Every partner that neither run recorded would match: the cell is empty by definition.
             return expression.FALSE_DOMAIN
-        return [("churn_state_previous_run", "=", previous_state), ("churn_state_latest_run", "=", latest_state)]
+        return [
+            *self._company_domain(),
+            ("churn_state_previous_run", "=", previous_state),
+            ("churn_state_latest_run", "=", latest_state),
+        ]
 
     @api.model
     def _matrix(self, key, title, hint, row_title, column_title, keys, counts, ranks, cell_domain, move_labels):

@@ -1,183 +1,35 @@
-import io
+"""The churn engine's orchestration: the full run, the scheduled run in steps, the refresh at commit.
+
+Each calls the same three steps, each in its own place:
+extract (``customer.churn.extract``, SQL) → classify (``lib/classify.py``, pandas) → store
+(``customer.churn.figure``, one COPY and one replacement of the company's rows). The data passes
+between them as a DataFrame, by argument.
+"""
+
 import logging
 import threading
 import time
 from datetime import datetime, timedelta
 
-import pandas as pd
 import pytz
 from psycopg2 import errors
 
 from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
 
-from ..lib import RANK_COLUMNS, Windows, classify_customers, result_columns
+from ..lib import Windows, classify_customers
+from .churn_sql import ChurnLock, try_lock, unlock
 
 _logger = logging.getLogger(__name__)
 
-# pg advisory lock namespace: "churn" in ASCII; the second key is the company id.
-LOCK_NAMESPACE = 0x6368726E
-# Customers written per transaction by the scheduled run: each chunk holds its row locks for a
-# fraction of a second (measured by bench/run). The system parameter overrides it.
-CHUNK_SIZE = 2000
-CHUNK_PARAMETER = "customer_churn_cockpit.apply_chunk_size"
 # What PostgreSQL raises when a concurrent transaction wrote the same row: retry, as Odoo does.
 CONCURRENCY_ERRORS = (errors.SerializationFailure, errors.DeadlockDetected, errors.LockNotAvailable)
-
-SQL_TYPES = {
-    "selection": "varchar",
-    "date": "date",
-    "integer": "int4",
-    "float": "float8",
-    "boolean": "bool",
-}
-
-AGGREGATES_QUERY = """
-WITH orders AS (
-    SELECT buyer.commercial_partner_id AS partner_id,
-           (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
-           so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
-      FROM sale_order so
-      JOIN res_partner buyer ON buyer.id = so.partner_id
-     WHERE so.state = 'sale'
-       AND so.company_id = %(company_id)s
-       AND so.date_order < %(orders_before)s
-       AND %(order_scope)s
-), daily AS (
-    SELECT partner_id, day, SUM(amount) AS amount, COUNT(*) AS orders
-      FROM orders
-     WHERE day <= %(as_of)s
-  GROUP BY partner_id, day
-), per_customer AS (
-    SELECT partner_id,
-           MIN(day) AS first_day,
-           MAX(day) AS last_day,
-           SUM(amount) FILTER (WHERE day >= %(current_start)s)::float8 AS rev_cur,
-           SUM(amount) FILTER (WHERE day BETWEEN %(previous_start)s AND %(previous_end)s)::float8 AS rev_prev,
-           COALESCE(SUM(orders) FILTER (WHERE day >= %(current_start)s), 0)::int AS cnt_cur,
-           COALESCE(SUM(orders) FILTER (WHERE day BETWEEN %(previous_start)s AND %(previous_end)s), 0)::int AS cnt_prev,
-           SUM(amount) FILTER (WHERE day BETWEEN %(month_start)s AND %(month_end)s)::float8 AS rev_month,
-           SUM(amount) FILTER (WHERE day BETWEEN %(prev_month_start)s AND %(prev_month_end)s)::float8 AS rev_month_prev,
-           SUM(amount) FILTER (WHERE day >= %(value_start)s)::float8 AS rev_value
-      FROM daily
-  GROUP BY partner_id
-), gaps AS (
-    SELECT partner_id, day - LAG(day) OVER (PARTITION BY partner_id ORDER BY day) AS gap
-      FROM daily
-     WHERE day >= %(cycle_start)s
-), cycle AS (
-    SELECT partner_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS cycle_days
-      FROM gaps
-     WHERE gap IS NOT NULL
-  GROUP BY partner_id
-    HAVING COUNT(*) >= %(cycle_min_days)s - 1
-), visits AS (
-    SELECT target.commercial_partner_id AS partner_id, MAX(act.date_done) AS last_visit_date
-      FROM mail_activity act
-      JOIN res_partner target ON target.id = act.res_id
-     WHERE act.res_model = 'res.partner'
-       AND act.activity_type_id = %(visit_type_id)s
-       AND act.date_done IS NOT NULL
-       AND act.date_done <= %(as_of)s
-       AND %(visit_scope)s
-  GROUP BY target.commercial_partner_id
-), coupons AS (
-    SELECT holder.commercial_partner_id AS partner_id,
-           MAX((card.create_date AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date) AS last_coupon_date
-      FROM loyalty_card card
-      JOIN loyalty_program program ON program.id = card.program_id
-      JOIN res_partner holder ON holder.id = card.partner_id
-     WHERE (program.company_id = %(company_id)s OR program.company_id IS NULL)
-       AND card.create_date < %(orders_before)s
-       AND %(coupon_scope)s
-  GROUP BY holder.commercial_partner_id
-)
-SELECT partner.id AS partner_id,
-       pc.first_day, pc.last_day, pc.rev_cur, pc.rev_prev, pc.cnt_cur, pc.cnt_prev,
-       pc.rev_month, pc.rev_month_prev, pc.rev_value, cycle.cycle_days,
-       visits.last_visit_date, coupons.last_coupon_date
-  FROM res_partner partner
-  LEFT JOIN per_customer pc ON pc.partner_id = partner.id
-  LEFT JOIN cycle ON cycle.partner_id = partner.id
-  LEFT JOIN visits ON visits.partner_id = partner.id
-  LEFT JOIN coupons ON coupons.partner_id = partner.id
- WHERE partner.active
-   AND partner.commercial_partner_id = partner.id
-   AND NOT EXISTS (SELECT 1 FROM res_company company WHERE company.partner_id = partner.id)
-   AND (partner.customer_rank > 0 OR pc.partner_id IS NOT NULL)
-   AND %(customer_scope)s
-"""
-
-AGGREGATE_NAMES = [
-    "partner_id", "first_day", "last_day", "rev_cur", "rev_prev", "cnt_cur", "cnt_prev",
-    "rev_month", "rev_month_prev", "rev_value", "cycle_days", "last_visit_date", "last_coupon_date",
-]  # fmt: skip
-DATE_NAMES = ("first_day", "last_day", "last_visit_date", "last_coupon_date")
-NUMBER_NAMES = ("rev_cur", "rev_prev", "cnt_cur", "cnt_prev", "rev_month", "rev_month_prev", "rev_value", "cycle_days")
-
-
-class _CronProgress:
-    """Odoo's cron progress for a scheduled run, counted in customers written, across companies."""
-
-    def __init__(self, env, expected):
-        self.env = env
-        self.remaining = dict(expected)
-        self.done = 0
-
-    def advance(self, company, written, left):
-        self.done += written
-        self.remaining[company.id] = left
-        self.env["ir.cron"]._notify_progress(done=self.done, remaining=sum(self.remaining.values()))
-
-    def company_done(self, company):
-        self.remaining[company.id] = 0
-        self.env["ir.cron"]._notify_progress(done=self.done, remaining=sum(self.remaining.values()))
+STATE_KEYS = ("never", "active", "at_risk", "churned")
 
 
 class CustomerChurnEngine(models.AbstractModel):
     _name = "customer.churn.engine"
     _description = "Customer Churn Engine"
-
-    def init(self):
-        """The tables of the scheduled run in steps (see ``_recompute_in_steps``).
-
-        customer_churn_stage has one column per figure: an upgrade, which may change the figures,
-        re-creates it; a run staged before the upgrade is then recomputed.
-        """
-        cr = self.env.cr
-        cr.execute("DROP TABLE IF EXISTS customer_churn_stage, customer_churn_stage_run")
-        cr.execute(
-            SQL(
-                """CREATE TABLE customer_churn_stage (
-                       company_id int4 NOT NULL REFERENCES res_company ON DELETE CASCADE,
-                       partner_id int4 NOT NULL,
-                       %s,
-                       PRIMARY KEY (company_id, partner_id))""",
-                self._figure_definitions(result_columns()),
-            )
-        )
-        cr.execute(
-            """CREATE TABLE customer_churn_stage_run (
-                   company_id int4 PRIMARY KEY REFERENCES res_company ON DELETE CASCADE,
-                   as_of date NOT NULL,
-                   snapshot pg_snapshot NOT NULL,
-                   started timestamp with time zone NOT NULL,
-                   customers int4 NOT NULL,
-                   applied_upto int4 NOT NULL DEFAULT 0)"""
-        )
-        # Which transaction refreshed which customer: a run in steps must not overwrite a refresh
-        # its snapshot did not see with its older figures.
-        cr.execute(
-            """CREATE TABLE IF NOT EXISTS customer_churn_refresh_log (
-                   company_id int4 NOT NULL,
-                   partner_id int4 NOT NULL,
-                   xid xid8 NOT NULL DEFAULT pg_current_xact_id())"""
-        )
-        cr.execute(
-            """CREATE INDEX IF NOT EXISTS customer_churn_refresh_log_partner_index
-                   ON customer_churn_refresh_log (company_id, partner_id)"""
-        )
 
     @api.model
     def recompute(self, companies=None, as_of=None):
@@ -192,11 +44,11 @@ class CustomerChurnEngine(models.AbstractModel):
         if not self.env.su:
             self._check_recompute_access(companies)
         started = time.perf_counter()
-        summary = {"customers": 0, "never": 0, "active": 0, "at_risk": 0, "churned": 0, "companies": {}}
+        summary = {"customers": 0, **dict.fromkeys(STATE_KEYS, 0), "companies": {}}
         for company in companies:
             company_summary = self._recompute_company(company, as_of or self._today(company))
             summary["companies"][company.id] = company_summary
-            for key in ("customers", "never", "active", "at_risk", "churned"):
+            for key in ("customers", *STATE_KEYS):
                 summary[key] += company_summary[key]
         summary["seconds"] = round(time.perf_counter() - started, 3)
         return summary
@@ -221,7 +73,7 @@ class CustomerChurnEngine(models.AbstractModel):
         for company in companies:
             try:
                 if in_steps:
-                    self._recompute_in_steps(company, progress)
+                    self._recompute_in_steps(company)
                 else:
                     self.recompute(company)
             except Exception:
@@ -234,25 +86,53 @@ class CustomerChurnEngine(models.AbstractModel):
         Run = self.env["customer.churn.run"]
         return {company.id: Run.search([("company_id", "=", company.id)], limit=1).customers for company in companies}
 
+    # The full run -----------------------------------------------------------------------------------
+
     def _recompute_company(self, company, as_of):
         started = time.perf_counter()
         if as_of > self._today(company):
             raise UserError(_("The figures cannot be computed for a day in the future (%s).", as_of))
         with self.env.cr.savepoint():
             self._lock_company(company)
-            settings = company._get_churn_settings()
-            windows = Windows.for_settings(as_of, settings)
-            aggregates = self._extract_aggregates(company, windows, settings)
-            result = classify_customers(aggregates, windows, settings)
-            self._store_figures(company, result)
-            run = self.env["customer.churn.run"]._record(company, as_of, result, time.perf_counter() - started)
-            self._forget_refreshes(company, None)
-            # A scheduled run killed part-way must not resume over these fresher figures.
-            self._drop_staged_run(company)
+            result = self._compute_figures(company, as_of)
+            backdated = self._is_backdated(company, as_of)
+            if not backdated:
+                self._store_company(company, result)
+            run = self.env["customer.churn.run"]._record(
+                company, as_of, result, time.perf_counter() - started, backdated=backdated
+            )
         _logger.info(
             "churn figures of %s as of %s: %s customers in %.1fs", company.name, as_of, len(result), run.duration
         )
         return run._get_summary()
+
+    def _compute_figures(self, company, as_of, partner_ids=None):
+        """Extract and classify: the SPEC §8 figures of the company's customers as of ``as_of``.
+
+        With ``partner_ids`` (a refresh), only those customers and without the ranks, which
+        compare a customer with all the others.
+        """
+        settings = company._get_churn_settings()
+        windows = Windows.for_settings(as_of, settings)
+        aggregates = self.env["customer.churn.extract"]._extract_aggregates(company, windows, settings, partner_ids)
+        return classify_customers(aggregates, windows, settings, ranks=partner_ids is None)
+
+    def _is_backdated(self, company, as_of):
+        """Is this a look back behind the board's current figures (as of today or yesterday)?
+
+        Such a run is kept as its own run and the board's figures stay; figures that are not
+        current any more (a company computed for an analysis of the past) are simply replaced.
+        """
+        live_as_of = self.env["customer.churn.run"]._get_live_as_of(company)
+        current = live_as_of and live_as_of >= self._today(company) - timedelta(days=1)
+        return bool(current and as_of < live_as_of)
+
+    def _store_company(self, company, result):
+        Figure = self.env["customer.churn.figure"]
+        Figure._replace_company_figures(company, result)
+        Figure._forget_refreshes(company)
+        # A scheduled run killed part-way must not resume over these fresher figures.
+        Figure._drop_staged_run(company)
 
     def _today(self, company):
         tz = pytz.timezone(company._get_churn_timezone())
@@ -260,170 +140,63 @@ class CustomerChurnEngine(models.AbstractModel):
 
     def _lock_company(self, company):
         """Serialise recomputes of one company across workers; a second one is refused at once."""
-        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", LOCK_NAMESPACE, company.id))
-        if not self.env.cr.fetchone()[0]:
+        if not try_lock(self.env.cr, ChurnLock.RECOMPUTE, company.id):
             _logger.warning("churn recompute of %s skipped: another one is running", company.name)
             raise UserError(_("The figures of %s are being recomputed already; try again in a moment.", company.name))
 
-    def _drop_step_tables(self):
-        self.env.cr.execute(
-            "DROP TABLE IF EXISTS customer_churn_stage, customer_churn_stage_run, customer_churn_refresh_log"
-        )
-
-    # Recompute in steps (the scheduled run) ------------------------------------------------------
+    # The scheduled run in steps ---------------------------------------------------------------------
     #
-    # Extract and classify only read; the figures are staged in customer_churn_stage and committed,
-    # then applied to res_partner in chunks, each its own short transaction: no user waits for more
-    # than one chunk. The run is recorded with the last chunk. Killed before that, the next
-    # scheduled call applies the rest of the same staged figures (same as_of).
+    # Extract and classify only read; the figures are staged with the snapshot they were computed
+    # in, and committed. Then one short transaction replaces the company's rows, and the next one
+    # records the run. Killed before the stage was committed, nothing changed; killed after, the
+    # next scheduled call goes on with the same staged figures (same as_of).
 
-    def _recompute_in_steps(self, company, progress):
-        if not self._lock_company_for_session(company):
+    def _recompute_in_steps(self, company):
+        if not try_lock(self.env.cr, ChurnLock.RECOMPUTE, company.id, session=True):
             _logger.warning("churn recompute of %s skipped: another one is running", company.name)
             return
         try:
-            staged = self._staged_run(company)
-            if not staged:
-                self._stage_figures(company, self._today(company))
-                staged = self._staged_run(company)
-            self._apply_staged_figures(company, staged, progress)
+            staged = self._get_staged_run(company) or self._stage(company, self._today(company))
+            if not staged["applied"]:
+                self._retry_on_conflict(lambda: self._apply_stage(company, staged))
             self._finish_staged_run(company, staged)
         except Exception:
             self.env.cr.rollback()
             raise
         finally:
-            self.env.cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", LOCK_NAMESPACE, company.id))
+            unlock(self.env.cr, ChurnLock.RECOMPUTE, company.id)
 
-    def _lock_company_for_session(self, company):
-        """The lock of ``_lock_company``, held across the commits of a run in steps."""
-        self.env.cr.execute(SQL("SELECT pg_try_advisory_lock(%s, %s)", LOCK_NAMESPACE, company.id))
-        return self.env.cr.fetchone()[0]
-
-    def _staged_run(self, company):
-        """The company's staged run still to apply, as a dict; None when there is none for today.
-
-        Figures staged for an earlier day are superseded by today's run: they are dropped.
-        """
-        self.env.cr.execute(
-            SQL(
-                """SELECT as_of, snapshot::text AS snapshot, started, applied_upto, customers
-                     FROM customer_churn_stage_run WHERE company_id = %s""",
-                company.id,
-            )
-        )
-        staged = self.env.cr.dictfetchone()
+    def _get_staged_run(self, company):
+        """The company's staged run still to finish, or None; one staged for an earlier day is dropped."""
+        Figure = self.env["customer.churn.figure"]
+        staged = Figure._get_staged_run(company)
         if staged and staged["as_of"] != self._today(company):
-            self._drop_staged_run(company)
+            Figure._drop_staged_run(company)
             self.env.cr.commit()
             return None
         return staged
 
-    def _stage_figures(self, company, as_of):
-        """Extract and classify in one snapshot, keep the figures and that snapshot, commit."""
+    def _stage(self, company, as_of):
+        """Extract and classify in one snapshot, stage the figures with that snapshot, commit."""
         self.env.cr.commit()  # a fresh snapshot, taken by the extraction below
         started = time.perf_counter()
-        settings = company._get_churn_settings()
-        windows = Windows.for_settings(as_of, settings)
-        result = classify_customers(self._extract_aggregates(company, windows, settings), windows, settings)
-        self._copy_to_temp_table(result, result_columns())
-        columns = SQL(", ").join(SQL.identifier(name) for name in result_columns())
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO customer_churn_stage (company_id, partner_id, %s)
-                   SELECT %s, partner_id, %s FROM churn_figures""",
-                columns,
-                company.id,
-                columns,
-            )
-        )
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO customer_churn_stage_run (company_id, as_of, snapshot, started, customers)
-                   VALUES (%s, %s, pg_current_snapshot(), clock_timestamp() - make_interval(secs => %s), %s)""",
-                company.id,
-                as_of,
-                time.perf_counter() - started,
-                len(result),
-            )
-        )
+        result = self._compute_figures(company, as_of)
+        Figure = self.env["customer.churn.figure"]
+        Figure._stage_company_figures(company, as_of, result, time.perf_counter() - started)
         self.env.cr.commit()
         _logger.info("churn figures of %s as of %s staged: %s customers", company.name, as_of, len(result))
+        return Figure._get_staged_run(company)
 
-    def _apply_staged_figures(self, company, staged, progress):
-        chunk_size = int(self.env["ir.config_parameter"].sudo().get_param(CHUNK_PARAMETER, CHUNK_SIZE))
-        self.env.cr.commit()  # each chunk opens its own transaction (see _apply_chunk)
-        applied_upto = staged["applied_upto"]
-        while True:
-            applied, applied_upto = self._retry_on_conflict(
-                lambda upto=applied_upto: self._apply_chunk(company, staged, upto, chunk_size)
-            )
-            if not applied:
-                return
-            self.env.cr.execute(
-                SQL(
-                    "SELECT count(*) FROM customer_churn_stage WHERE company_id = %s AND partner_id > %s",
-                    company.id,
-                    applied_upto,
-                )
-            )
-            progress.advance(company, applied, self.env.cr.fetchone()[0])
-            self.env.cr.commit()
-
-    def _apply_chunk(self, company, staged, applied_upto, chunk_size):
-        """Write the next ``chunk_size`` staged customers; returns (how many, last partner id).
-
-        A customer refreshed since the run's snapshot (an order confirmed meanwhile) has fresher
-        figures than the staged ones: only its rank-based figures are written.
-        """
-        cr = self.env.cr
-        # Read committed, not Odoo's repeatable read: a customer a user is writing is waited for
-        # (one short transaction) and then written on top of, instead of failing the chunk with a
-        # serialisation error again and again while the user keeps editing.
-        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        cr.execute(
-            SQL(
-                """SELECT array_agg(partner_id ORDER BY partner_id) FROM (
-                       SELECT partner_id FROM customer_churn_stage
-                        WHERE company_id = %s AND partner_id > %s ORDER BY partner_id LIMIT %s) chunk""",
-                company.id,
-                applied_upto,
-                chunk_size,
-            )
-        )
-        partner_ids = cr.fetchone()[0]
-        if not partner_ids:
-            return 0, applied_upto
-        # Lock the chunk's customers first: a refresh that held one of them has committed by now,
-        # so the statements below (each with a fresh snapshot) see its log line and keep its
-        # figures; a refresh that comes later waits for this short transaction.
-        cr.execute(
-            SQL(
-                "SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
-                partner_ids,
-            )
-        )
-        refreshed = SQL(
-            """EXISTS (SELECT 1 FROM customer_churn_refresh_log refresh
-                        WHERE refresh.company_id = figures.company_id AND refresh.partner_id = figures.partner_id
-                          AND NOT pg_visible_in_snapshot(refresh.xid, %s::pg_snapshot))""",
-            staged["snapshot"],
-        )
-        in_chunk = SQL("figures.company_id = %s AND figures.partner_id = ANY(%s)", company.id, partner_ids)
-        stage = "customer_churn_stage"
-        self._write_figures(company, stage, result_columns(), SQL("%s AND NOT %s", in_chunk, refreshed))
-        self._write_figures(company, stage, RANK_COLUMNS, SQL("%s AND %s", in_chunk, refreshed))
-        cr.execute(
-            SQL(
-                "UPDATE customer_churn_stage_run SET applied_upto = %s WHERE company_id = %s",
-                partner_ids[-1],
-                company.id,
-            )
-        )
-        return len(partner_ids), partner_ids[-1]
+    def _apply_stage(self, company, staged):
+        # Read committed, not Odoo's repeatable read: the replacement waits for the refreshes under
+        # way (the figures lock) and then sees their log lines, so their fresher figures are kept.
+        self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        self.env["customer.churn.figure"]._apply_staged_figures(company, staged)
+        self.env.cr.commit()
 
     def _retry_on_conflict(self, step, tries=5):
-        """Run ``step``; when a user's concurrent write to one of its customers makes PostgreSQL
-        refuse it, run it again in a new transaction, as Odoo retries a user's request."""
+        """Run ``step``; when a user's concurrent write makes PostgreSQL refuse it, run it again in
+        a new transaction, as Odoo retries a user's request."""
         for attempt in range(tries):
             try:
                 return step()
@@ -435,13 +208,13 @@ class CustomerChurnEngine(models.AbstractModel):
         return None
 
     def _finish_staged_run(self, company, staged):
-        """Clear the figures of former customers, record the run, drop the staged figures."""
-        result = self._load_staged_figures(company)
-        self._remove_former_customers(company)
+        """Record the run from the staged figures, forget the refreshes it saw, drop the stage."""
+        Figure = self.env["customer.churn.figure"]
+        result = Figure._load_staged_figures(company)
         duration = self._seconds_since(staged["started"])
         run = self.env["customer.churn.run"]._record(company, staged["as_of"], result, duration)
-        self._forget_refreshes(company, staged["snapshot"])
-        self._drop_staged_run(company)
+        Figure._forget_refreshes(company, staged["snapshot"])
+        Figure._drop_staged_run(company)
         self.env.cr.commit()
         _logger.info(
             "churn figures of %s as of %s: %s customers in %.1fs (in steps)",
@@ -451,94 +224,11 @@ class CustomerChurnEngine(models.AbstractModel):
             run.duration,
         )
 
-    def _load_staged_figures(self, company):
-        """The staged figures, as ``classify_customers`` returned them and in table churn_figures."""
-        cr = self.env.cr
-        columns = result_columns()
-        cr.execute("DROP TABLE IF EXISTS churn_figures")
-        cr.execute(
-            SQL(
-                """CREATE TEMP TABLE churn_figures ON COMMIT DROP AS
-                   SELECT partner_id, %s FROM customer_churn_stage WHERE company_id = %s""",
-                SQL(", ").join(SQL.identifier(name) for name in columns),
-                company.id,
-            )
-        )
-        cr.execute("SELECT * FROM churn_figures")
-        return pd.DataFrame(cr.fetchall(), columns=["partner_id", *columns]).set_index("partner_id")
-
     def _seconds_since(self, started):
-        self.env.cr.execute(SQL("SELECT extract(epoch FROM clock_timestamp() - %s)::float8", started))
+        self.env.cr.execute("SELECT extract(epoch FROM clock_timestamp() - %s)::float8", [started])
         return self.env.cr.fetchone()[0]
 
-    def _forget_refreshes(self, company, snapshot):
-        """Refreshes that this run saw are settled: no later run needs them."""
-        self.env.cr.execute(
-            SQL(
-                "DELETE FROM customer_churn_refresh_log WHERE company_id = %s AND pg_visible_in_snapshot(xid, %s)",
-                company.id,
-                SQL("%s::pg_snapshot", snapshot) if snapshot else SQL("pg_current_snapshot()"),
-            )
-        )
-
-    def _drop_staged_run(self, company):
-        for table in ("customer_churn_stage", "customer_churn_stage_run"):
-            self.env.cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(table), company.id))
-
-    def _extract_aggregates(self, company, windows, settings, partner_ids=None):
-        """One SQL pass over the company's confirmed orders: one row of aggregates per customer.
-
-        ``partner_ids`` restricts the pass to these commercial partners (incremental refresh).
-        """
-        self.env.flush_all()
-        visit_type = self.env["mail.activity.type"]._get_churn_visit_type()
-        if partner_ids is None:
-            # PostgreSQL guesses a few hundred customers (it cannot estimate "id = commercial_partner_id")
-            # and would join them by nested loops: quadratic, minutes at 100,000 customers.
-            self.env.cr.execute("SET LOCAL enable_nestloop = off")
-        self.env.cr.execute(
-            SQL(
-                AGGREGATES_QUERY,
-                tz=company._get_churn_timezone(),
-                company_id=company.id,
-                # Order days are local: a UTC bound two days later keeps every order of as_of.
-                orders_before=windows.as_of + timedelta(days=2),
-                as_of=windows.as_of,
-                current_start=windows.current_start,
-                previous_start=windows.previous_start,
-                previous_end=windows.previous_end,
-                month_start=windows.abc_month_start,
-                month_end=windows.abc_month_end,
-                prev_month_start=windows.abc_prev_month_start,
-                prev_month_end=windows.abc_prev_month_end,
-                value_start=windows.value_start,
-                cycle_start=windows.cycle_start,
-                cycle_min_days=settings.cycle_min_order_days,
-                visit_type_id=visit_type.id or None,
-                **self._scope_conditions(partner_ids),
-            )
-        )
-        frame = pd.DataFrame(self.env.cr.fetchall(), columns=AGGREGATE_NAMES).set_index("partner_id")
-        self.env.cr.execute("RESET enable_nestloop")
-        for name in DATE_NAMES:
-            frame[name] = pd.to_datetime(frame[name])
-        for name in NUMBER_NAMES:
-            frame[name] = frame[name].astype("float64")
-        return frame
-
-    def _scope_conditions(self, partner_ids):
-        if partner_ids is None:
-            return dict.fromkeys(("order_scope", "visit_scope", "coupon_scope", "customer_scope"), SQL("TRUE"))
-        ids = list(partner_ids)
-        return {
-            # Through the partner index: every order of the customer and of its contacts.
-            "order_scope": SQL(
-                "so.partner_id IN (SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%s))", ids
-            ),
-            "visit_scope": SQL("target.commercial_partner_id = ANY(%s)", ids),
-            "coupon_scope": SQL("holder.commercial_partner_id = ANY(%s)", ids),
-            "customer_scope": SQL("partner.id = ANY(%s)", ids),
-        }
+    # The refresh at commit --------------------------------------------------------------------------
 
     @api.model
     def _refresh_customers(self, company, partner_ids):
@@ -547,98 +237,8 @@ class CustomerChurnEngine(models.AbstractModel):
         Rank-based figures (ABC tier, value segment) depend on every other customer: they stay
         as the last full run left them.
         """
-        as_of = self._today(company)
-        settings = company._get_churn_settings()
-        windows = Windows.for_settings(as_of, settings)
-        aggregates = self._extract_aggregates(company, windows, settings, partner_ids)
-        result = classify_customers(aggregates, windows, settings, ranks=False)
-        columns = [name for name in result_columns() if name not in RANK_COLUMNS]
-        self._store_figures(company, result, columns, partner_ids)
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO customer_churn_refresh_log (company_id, partner_id) SELECT %s, unnest(%s::int4[])",
-                company.id,
-                list(partner_ids),
-            )
-        )
-
-    def _store_figures(self, company, result, columns=None, partner_ids=None):
-        """Write the figures of the customers with one COPY and one UPDATE.
-
-        Partners in scope (all, or ``partner_ids``) that were customers of the company at the last
-        run but are no longer (archived, merged, orders moved away) lose their figures for this
-        company, so no stale segment lists them.
-        """
-        columns = columns or result_columns()
-        self._copy_to_temp_table(result, columns)
-        self._write_figures(company, "churn_figures", columns, SQL("TRUE"))
-        self._remove_former_customers(company, partner_ids)
-
-    def _write_figures(self, company, table, columns, condition):
-        """Set ``columns`` of the company on the partners of ``table`` (alias figures) matching
-        ``condition``; the other companies' values stay."""
-        key = str(company.id)
-        assignments = SQL(", ").join(
-            SQL(
-                "%s = (COALESCE(%s, '{}'::jsonb) - %s) || jsonb_strip_nulls(jsonb_build_object(%s, %s))",
-                SQL.identifier(name),
-                SQL.identifier("partner", name),
-                key,
-                key,
-                SQL.identifier("figures", name),
-            )
-            for name in columns
-        )
-        self.env.cr.execute(
-            SQL(
-                "UPDATE res_partner partner SET %s FROM %s figures WHERE partner.id = figures.partner_id AND %s",
-                assignments,
-                SQL.identifier(table),
-                condition,
-            )
-        )
-        self.env["res.partner"].invalidate_model(columns)
-
-    def _remove_former_customers(self, company, partner_ids=None):
-        """Clear the company's figures of the partners in scope that table churn_figures lacks."""
-        key = str(company.id)
-        removals = SQL(", ").join(
-            SQL("%s = %s - %s", SQL.identifier(n), SQL.identifier(n), key) for n in result_columns()
-        )
-        self.env.cr.execute(
-            SQL(
-                """UPDATE res_partner SET %s
-                    WHERE churn_state ? %s
-                      AND id NOT IN (SELECT partner_id FROM churn_figures)
-                      AND %s""",
-                removals,
-                key,
-                SQL("TRUE") if partner_ids is None else SQL("id = ANY(%s)", list(partner_ids)),
-            )
-        )
-        self.env["res.partner"].invalidate_model(result_columns())
-
-    def _figure_definitions(self, columns):
-        Partner = self.env["res.partner"]
-        return SQL(", ").join(
-            SQL("%s %s", SQL.identifier(name), SQL(SQL_TYPES[Partner._fields[name].type])) for name in columns
-        )
-
-    def _copy_to_temp_table(self, result, columns):
-        cr = self.env.cr
-        Partner = self.env["res.partner"]
-        definitions = self._figure_definitions(columns)
-        cr.execute("DROP TABLE IF EXISTS churn_figures")
-        cr.execute(SQL("CREATE TEMP TABLE churn_figures (partner_id int4 PRIMARY KEY, %s) ON COMMIT DROP", definitions))
-        frame = result[columns].copy()
-        for name in columns:
-            if Partner._fields[name].type == "integer":
-                frame[name] = frame[name].astype("Int64")
-        buffer = io.StringIO()
-        frame.to_csv(buffer, header=False, date_format="%Y-%m-%d")
-        buffer.seek(0)
-        cr._obj.copy_expert("COPY churn_figures FROM STDIN WITH (FORMAT csv)", buffer)
-        cr.execute("ANALYZE churn_figures")
+        result = self._compute_figures(company, self._today(company), partner_ids)
+        self.env["customer.churn.figure"]._refresh_figures(company, result, partner_ids)
 
     @api.model
     def _mark_for_refresh(self, company_ids, partner_ids):
@@ -668,9 +268,22 @@ class CustomerChurnEngine(models.AbstractModel):
                 with engine.env.cr.savepoint():
                     engine._refresh_customers(company, set(partners.commercial_partner_id.ids))
             except CONCURRENCY_ERRORS:
-                # Another transaction (a run's chunk, another order) wrote these customers since
-                # ours began: Odoo retries the whole request, which then refreshes on top of it.
+                # Another transaction (a run, another order) wrote these customers since ours
+                # began: Odoo retries the whole request, which then refreshes on top of it.
                 raise
             except Exception:
                 # The user's order must be saved whatever happens here; the nightly run catches up.
                 _logger.exception("churn refresh of %s customers of %s failed", len(partners), company.name)
+
+
+class _CronProgress:
+    """Odoo's cron progress for a scheduled run, counted in customers, across companies."""
+
+    def __init__(self, env, expected):
+        self.env = env
+        self.remaining = dict(expected)
+        self.done = 0
+
+    def company_done(self, company):
+        self.done += self.remaining.pop(company.id, 0)
+        self.env["ir.cron"]._notify_progress(done=self.done, remaining=sum(self.remaining.values()))

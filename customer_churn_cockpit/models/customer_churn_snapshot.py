@@ -1,7 +1,10 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .res_partner import ABC_TIERS, CHURN_STATES, VALUE_SEGMENTS
+from ..lib.vocabulary import ABC_TIERS, CHURN_STATES, VALUE_SEGMENTS
+from .churn_sql import copy_figures, figure_column_definitions
+
+SNAPSHOT_FIGURES = ("churn_state", "abc_tier", "value_segment")
 
 
 class CustomerChurnSnapshot(models.Model):
@@ -19,16 +22,33 @@ class CustomerChurnSnapshot(models.Model):
     abc_tier = fields.Selection(ABC_TIERS, string="ABC Tier")
     value_segment = fields.Selection(VALUE_SEGMENTS, string="Value Segment")
 
+    _sql_constraints = [
+        ("run_partner_unique", "unique(run_id, partner_id)", "A customer has one snapshot per run."),
+    ]
+
     @api.model
-    def _record_from_figures(self, run):
-        """Copy the run's figures from the engine's temporary table in one INSERT."""
-        self.env.cr.execute(
+    def _record(self, run, result):
+        """Keep each customer's state and tiers of ``result`` at ``run``: one COPY, one INSERT.
+
+        A partner deleted since the figures were computed (merged, say) is left out.
+        """
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "CREATE TEMP TABLE churn_snapshot_load (partner_id int4 PRIMARY KEY, %s) ON COMMIT DROP",
+                figure_column_definitions(SNAPSHOT_FIGURES),
+            )
+        )
+        copy_figures(cr, "churn_snapshot_load", result, SNAPSHOT_FIGURES)
+        cr.execute(
             SQL(
                 """INSERT INTO customer_churn_snapshot (run_id, partner_id, churn_state, abc_tier, value_segment)
-                   SELECT %s, partner_id, churn_state, abc_tier, value_segment FROM churn_figures""",
+                   SELECT %s, load.partner_id, load.churn_state, load.abc_tier, load.value_segment
+                     FROM churn_snapshot_load load JOIN res_partner partner ON partner.id = load.partner_id""",
                 run.id,
             )
         )
+        cr.execute("DROP TABLE churn_snapshot_load")
         run.invalidate_recordset(["snapshot_ids"])
 
     @api.model
@@ -77,8 +97,8 @@ class CustomerChurnSnapshot(models.Model):
         return {partner_id: self.browse(ids) for partner_id, ids in history.items()}
 
     @api.model
-    def _get_state_moves(self, latest, previous, partners_query):
-        """``[(state at previous, state at latest, count)]`` of the partners of ``partners_query``.
+    def _get_state_moves(self, latest, previous, partner_ids_query):
+        """``[(state at previous, state at latest, count)]`` of the partners ``partner_ids_query`` selects.
 
         A full join, so customers that only one of the runs recorded (new, or gone) count too, with
         an empty state for the other run.
@@ -97,6 +117,6 @@ class CustomerChurnSnapshot(models.Model):
                  GROUP BY 1, 2""",
                 latest=latest.id,
                 previous=previous.id,
-                partners=partners_query.subselect(),
+                partners=partner_ids_query,
             )
         )

@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-from .res_partner import CHURN_STATES, VALUE_SEGMENTS
+from ..lib.vocabulary import CHURN_STATES, VALUE_SEGMENTS
 
 # One row per action taken on a customer: a visit marked done or a coupon issued. The segment is
 # the customer's state at the last run before the action, from the run history.

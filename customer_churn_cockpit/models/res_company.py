@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
 from ..lib import ChurnSettings
-from .res_partner import VALUE_SEGMENTS
+from ..lib.vocabulary import VALUE_SEGMENTS
 
 # Company field -> ChurnSettings attribute: one place maps the settings page to the engine.
 SETTINGS_FIELDS = {

@@ -58,7 +58,12 @@ class CustomerChurnExport(models.TransientModel):
 
     @api.model
     def _action_export(self, partners):
-        """Build the file for ``partners`` (in the current company) and have the browser download it."""
+        """Build the file for ``partners`` (in the current company) and have the browser download it.
+
+        Only the customers whose figures the user may read are written: a salesperson who sees his
+        own documents only exports his own customers, whatever ids he sends.
+        """
+        partners = self._readable_customers(partners)
         if not partners:
             raise UserError(_("Select at least one customer to export."))
         # The web client sends the user's language; a call without one still gets it.
@@ -71,6 +76,13 @@ class CustomerChurnExport(models.TransientModel):
             "url": f"/web/content/{self._name}/{export.id}/file/{export.filename}?download=true",
             "target": "self",
         }
+
+    def _readable_customers(self, partners):
+        figures = self.env["customer.churn.figure"].search(
+            [("partner_id", "in", partners.ids), ("company_id", "=", self.env.company.id)]
+        )
+        readable = set(figures.partner_id.ids)
+        return partners.filtered(lambda partner: partner.id in readable)
 
     def _filename(self):
         day = fields.Date.context_today(self)

@@ -1,11 +1,8 @@
 from collections import defaultdict
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL
 
-from ..models.customer_churn_engine import LOCK_NAMESPACE
-
-VISIT_LOCK_KEY = 1
+from ..models.churn_sql import ChurnLock, lock
 
 
 class CustomerChurnPlanVisit(models.TransientModel):
@@ -45,7 +42,7 @@ class CustomerChurnPlanVisit(models.TransientModel):
         """Create the visits; returns the planned (customer, salesperson) pairs and the skipped customers."""
         self.ensure_one()
         # Two clicks at once must not both see "no open visit" and plan twice.
-        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)", LOCK_NAMESPACE, VISIT_LOCK_KEY))
+        lock(self.env.cr, ChurnLock.VISITS, self.env.company.id)
         planned, skipped = self._split_customers()
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
             [self._prepare_activity_vals(partner, user) for partner, user in planned]

@@ -139,11 +139,12 @@ export class ChurnBoard extends Component {
         return this.action.doAction({
             type: "ir.actions.act_window",
             name: label,
-            res_model: "res.partner",
+            res_model: "customer.churn.figure",
             domain,
             views: [
                 [views.list, "list"],
                 [views.kanban, "kanban"],
+                [views.pivot, "pivot"],
                 [false, "form"],
             ],
             search_view_id: [views.search, "search"],
