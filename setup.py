@@ -23,10 +23,12 @@ def python_packages():
 
 
 def data_files():
+    """Data files, and the migration scripts, which Odoo loads by path rather than importing."""
     return sorted(
         str(path.relative_to(HERE / ADDON))
         for path in (HERE / ADDON).rglob("*")
-        if path.is_file() and path.suffix in DATA_SUFFIXES
+        if path.is_file() and (path.suffix in DATA_SUFFIXES or "migrations" in path.relative_to(HERE / ADDON).parts)
+        and "__pycache__" not in path.parts
     )
 
 

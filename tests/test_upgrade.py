@@ -1,11 +1,13 @@
-"""Upgrading the module keeps every company's settings (a real odoo-bin -u, on a database of its own)."""
+"""Upgrading the module keeps every company's settings and figures (a real odoo-bin -u, on a database of its own)."""
 
 import json
 import os
+import subprocess
+from datetime import date, timedelta
 
 import pytest
 
-from odoo_harness import CONF, MODULE, clone_database, drop_database, odoo_bin, run_python
+from odoo_harness import CONF, MODULE, ODOO_SRC, ROOT, clone_database, drop_database, odoo_bin, run_python
 
 # Every setting a manager can change, each away from its default (hand-chosen, all valid together).
 CHANGED = {
@@ -74,3 +76,81 @@ def test_upgrade_keeps_every_companys_settings(upgrade_db):
     assert result.returncode == 0 and "ERROR" not in result.stderr, result.stderr[-3000:]
     after = settings(upgrade_db, "inspect")
     assert after == {"main": CHANGED, "branch": BRANCH, "menu": "Settings"}
+
+
+# The last release whose figures were company-dependent jsonb columns of res_partner (18.0.1.0.0).
+PREVIOUS_RELEASE = "330e8de"
+
+FIGURES = """
+import json, sys
+import odoo
+from datetime import date, timedelta
+from odoo import SUPERUSER_ID, Command, api
+odoo.tools.config.parse_config(["-c", sys.argv[1], "--log-level=warn", *sys.argv[4:]])
+db, step = sys.argv[2], sys.argv[3]
+with odoo.modules.registry.Registry.new(db).cursor() as cr:
+    env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+    main = env.ref("base.main_company")
+    if step == "make":
+        branch = env["res.company"].create({"name": "Upgrade branch"})
+        product = env["product.product"].create({"name": "Tea", "type": "service", "taxes_id": [Command.clear()]})
+        as_of = date.today() - timedelta(days=40)
+        for name, company, days, amount in (("Tea house", main, 20, 100.0), ("Noodle shop", main, 3, 80.0),
+                                            ("Branch kiosk", branch, 35, 60.0)):
+            partner = env["res.partner"].create({"name": name, "is_company": True, "customer_rank": 1})
+            order = env["sale.order"].with_company(company).create({
+                "partner_id": partner.id, "company_id": company.id,
+                "order_line": [Command.create({"product_id": product.id, "price_unit": amount, "tax_id": False})],
+            })
+            order.action_confirm()
+            order.date_order = as_of - timedelta(days=days)
+        env["customer.churn.engine"].recompute(main | branch, as_of)
+    branch = env["res.company"].search([("name", "=", "Upgrade branch")])
+    rows = {}
+    for company in main | branch:
+        for partner in env["res.partner"].search([("name", "in", ["Tea house", "Noodle shop", "Branch kiosk"])]):
+            figures = partner.with_company(company)
+            if figures.churn_state:
+                rows[f"{company.name}/{partner.name}"] = [figures.churn_state, figures.churn_days_since,
+                                                          figures.churn_revenue_previous, str(figures.churn_as_of)]
+    cr.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'res_partner' "
+               "AND column_name = 'churn_state'")
+    print(json.dumps({"figures": rows, "jsonb_columns": cr.fetchone()[0]}))
+"""
+
+
+@pytest.fixture
+def previous_release(tmp_path):
+    """The add-on as it was released before the figure model, from the repository's history."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", PREVIOUS_RELEASE, MODULE], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp_path)], input=archive, check=True)
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_upgrade_from_the_jsonb_release_keeps_the_last_runs_figures(previous_release):
+    db = f"cct_migrate_{os.getpid()}"
+    old_addons = f"--addons-path={ODOO_SRC / 'odoo' / 'addons'},{previous_release}"
+    drop_database(db)
+    try:
+        installed = odoo_bin("-d", db, old_addons, "-i", MODULE, "--stop-after-init", check=False)
+        assert installed.returncode == 0, installed.stderr[-3000:]
+        before = json.loads(run_python(FIGURES, CONF, db, "make", old_addons).strip().splitlines()[-1])
+        # Hand-checked: as of 40 days ago, 20 and 3 days since the main company's orders, 35 in the branch.
+        as_of = str(date.today() - timedelta(days=40))
+        assert before == {
+            "figures": {
+                "My Company/Tea house": ["at_risk", 20, 0.0, as_of],
+                "My Company/Noodle shop": ["active", 3, 0.0, as_of],
+                "Upgrade branch/Branch kiosk": ["churned", 35, 60.0, as_of],
+            },
+            "jsonb_columns": 1,
+        }
+        upgraded = odoo_bin("-d", db, "-u", MODULE, "--stop-after-init", check=False)
+        assert upgraded.returncode == 0 and "ERROR" not in upgraded.stderr, upgraded.stderr[-3000:]
+        after = json.loads(run_python(FIGURES, CONF, db, "inspect").strip().splitlines()[-1])
+        assert after == {"figures": before["figures"], "jsonb_columns": 0}
+    finally:
+        drop_database(db)
