@@ -86,7 +86,7 @@ def test_board_shows_the_segments_and_a_click_lists_the_customers(browser):
     browser.screenshot("board.png")
 
     tile.click()
-    names = browser.texts_when(".o_list_view .o_data_row td[name='display_name']", AT_RISK)
+    names = browser.texts_when(".o_list_view .o_data_row td[name='partner_id']", AT_RISK)
     assert names == AT_RISK
     assert browser.wait(".o_breadcrumb .active").text == "At Risk"
     browser.screenshot("at_risk_list.png")
@@ -103,7 +103,7 @@ def test_a_matrix_cell_lists_exactly_its_customers(browser):
     cell = browser.wait(".o_churn_matrix[data-matrix='abc'] td[data-cell='C-A'] a")
     assert cell.text == "1"
     cell.click()
-    names = browser.texts_when(".o_list_view .o_data_row td[name='display_name']", [CLIMBER])
+    names = browser.texts_when(".o_list_view .o_data_row td[name='partner_id']", [CLIMBER])
     assert names == [CLIMBER]
     assert browser.wait(".o_breadcrumb .active").text == "ABC Tier Movement: C → A"
 
@@ -111,7 +111,7 @@ def test_a_matrix_cell_lists_exactly_its_customers(browser):
     cell = browser.wait(".o_churn_matrix[data-matrix='state'] td[data-cell='active-at_risk'] a")
     assert cell.text == str(len(ACTIVE_TO_AT_RISK))
     cell.click()
-    names = browser.texts_when(".o_list_view .o_data_row td[name='display_name']", ACTIVE_TO_AT_RISK)
+    names = browser.texts_when(".o_list_view .o_data_row td[name='partner_id']", ACTIVE_TO_AT_RISK)
     assert names == ACTIVE_TO_AT_RISK
     assert not browser.console_errors()
 

@@ -281,7 +281,7 @@ def click_text(browser, css, text):
 
 
 def list_names(browser, expected):
-    return browser.texts_when(".o_list_view .o_data_row td[name='display_name']", expected)
+    return browser.texts_when(".o_list_view .o_data_row td[name='partner_id']", expected)
 
 
 def select_all_rows(browser):
@@ -290,9 +290,8 @@ def select_all_rows(browser):
 
 
 def run_list_action(browser, label):
-    """Actions (the cog of a list with a selection) › ``label``: opens the action's wizard."""
-    browser.wait(".o_control_panel .o_cp_action_menus .fa-cog").click()
-    click_text(browser, ".o-dropdown--menu .o_menu_item", label)
+    """The list's header button ``label``, shown once rows are selected: opens the action's wizard."""
+    click_text(browser, ".o_control_panel_actions button", label)
     return browser.wait(".modal .o_form_view")
 
 
@@ -424,7 +423,7 @@ def manager_sees_the_visit_and_sends_coupons_to_churned_a_tier(tour):
     sign_in(browser, "chen")
     browser.open("/odoo/action-customer_churn_cockpit.res_partner_action_churn")
     visited_row = (
-        f"//tr[contains(@class, 'o_data_row')][td[@name='display_name'][normalize-space()='{names.shop(VISITED)}']]"
+        f"//tr[contains(@class, 'o_data_row')][td[@name='partner_id'][normalize-space()='{names.shop(VISITED)}']]"
     )
     cell = browser.wait_until(
         lambda driver: driver.find_element(By.XPATH, f"{visited_row}/td[@name='churn_last_visit_date']"),

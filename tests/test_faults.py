@@ -1,9 +1,9 @@
 """The scheduled run beside real users and real crashes: separate processes on a database that commits.
 
-Twelve customers, applied three per transaction, so the run writes them in four chunks. A test
-holds a row lock on the seventh customer: the run stops in its third chunk, two chunks committed,
-and the test acts there — kills it, starts a second run, confirms an order, edits customers —
-then lets go. No sleeps: every wait polls PostgreSQL for the state it needs.
+Twelve customers. A test stops the run where it needs it — while it extracts, while it stages
+its figures (after the snapshot they are computed in), or while it waits to replace the
+company's rows — and acts there: kills it, starts a second run, confirms orders, edits or merges
+customers; then lets go. No sleeps: every wait polls PostgreSQL for the state it needs.
 """
 
 import os
@@ -18,6 +18,8 @@ import pytest
 
 from odoo.tools import config
 
+from odoo.addons.customer_churn_cockpit.models.churn_sql import ChurnLock
+
 from odoo_harness import CONF, ROOT, clone_database, drop_database, psql, run_python
 
 pytestmark = pytest.mark.slow
@@ -31,7 +33,6 @@ odoo.tools.config.parse_config(["-c", sys.argv[1], "--log-level=warn"])
 registry = odoo.modules.registry.Registry.new(sys.argv[2])
 with registry.cursor() as cr:
     env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-    env["ir.config_parameter"].set_param("customer_churn_cockpit.apply_chunk_size", 3)
     engine = env["customer.churn.engine"]
     today = engine._today(env.company)
     product = env["product.product"].create({"name": "Noodles", "type": "service", "taxes_id": [Command.clear()]})
@@ -68,8 +69,8 @@ with connection.cursor() as cron_cr:
     IrCron._process_job(connection, cron_cr, IrCron._acquire_one_job(cron_cr, cron_id))
 """
 
-# A salesperson, meanwhile: edits two customers and confirms an order for a third, refusing to
-# wait more than a second for any row lock.
+# A salesperson, meanwhile: edits two customers and confirms an order for a third (a new shop when
+# its name is new), refusing to wait more than a second for any lock.
 SALESPERSON = """
 import sys
 from datetime import date
@@ -82,17 +83,31 @@ with registry.cursor() as cr:
     env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
     for name in sys.argv[3].split(","):
         env["res.partner"].search([("name", "=", name)]).phone = "+86 21 5555 0000"
-    shop = env["res.partner"].search([("name", "=", sys.argv[4])])
+    shop = env["res.partner"].search([("name", "=", sys.argv[4])]) or env["res.partner"].create(
+        {"name": sys.argv[4], "is_company": True, "customer_rank": 1})
     order = env["sale.order"].create({"partner_id": shop.id, "order_line": [
         Command.create({"product_id": env["product.product"].search([("name", "=", "Noodles")]).id,
                         "price_unit": 250, "tax_id": False})]})
     order.action_confirm()
 """
 
+MERGE = """
+import sys
+import odoo
+from odoo import SUPERUSER_ID, api
+odoo.tools.config.parse_config(["-c", sys.argv[1], "--log-level=warn"])
+with odoo.modules.registry.Registry.new(sys.argv[2]).cursor() as cr:
+    env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+    Partner = env["res.partner"]
+    kept, duplicate = Partner.search([("name", "=", sys.argv[3])]), Partner.search([("name", "=", sys.argv[4])])
+    env["base.partner.merge.automatic.wizard"]._merge((kept | duplicate).ids, kept)
+"""
+
 FIGURES = """
-SELECT p.name, p.churn_as_of->>'{company}', p.churn_days_since->>'{company}', p.churn_state->>'{company}',
-       p.churn_revenue_current->>'{company}', p.value_segment->>'{company}'
-  FROM res_partner p WHERE p.name LIKE 'Shop %' ORDER BY p.id
+SELECT p.name, f.churn_as_of::text, f.churn_days_since::text, f.churn_state, f.churn_revenue_current::int::text,
+       f.value_segment
+  FROM customer_churn_figure f JOIN res_partner p ON p.id = f.partner_id
+ WHERE f.company_id = {company} AND p.name LIKE 'Shop %' ORDER BY p.id
 """
 
 
@@ -164,34 +179,41 @@ def gone(db, pid):
     return not query(db, f"SELECT 1 FROM pg_stat_activity WHERE datname = '{db}' AND pid = {pid}")
 
 
-class RowLock:
-    """Another transaction holding the row of one customer: the run's chunk of it waits there."""
+class Blocker:
+    """Another transaction holding a lock the run needs, until released."""
 
-    def __init__(self, db, name):
-        self.name = name
+    def __init__(self, db, statement):
         self.connection = connect(db)
         self.connection.autocommit = False
-        with self.connection.cursor() as cr:
-            cr.execute("SELECT id FROM res_partner WHERE name = %s FOR UPDATE", [name])
+        self.connection.cursor().execute(statement)
 
     def release(self):
         self.connection.rollback()
         self.connection.close()
 
-    def commit_edit(self):
-        """A user's real edit of the customer, committed while the run waits for it."""
-        with self.connection.cursor() as cr:
-            cr.execute("UPDATE res_partner SET phone = '+86 10 6666 0000' WHERE name = %s", [self.name])
-        self.connection.commit()
-        self.connection.close()
+
+def company_id(db):
+    return query(db, "SELECT id FROM res_company ORDER BY id LIMIT 1")[0][0]
 
 
-def stopped_in_third_chunk(db):
-    """Start a run and return (the run, its blocked backend, the lock): six customers written."""
-    lock = RowLock(db, "Shop 07")
+def stopped_while_staging(db):
+    """Start a run and return (the run, its blocked backend, the blocker): its snapshot is taken."""
+    blocker = Blocker(db, "LOCK TABLE customer_churn_figure_stage IN ACCESS EXCLUSIVE MODE")
     run = start_run(db)
-    pid = wait_until(lambda: waiting_backend(db, "SELECT id FROM res_partner"), "the run to reach Shop 07")
-    return run, pid, lock
+    pid = wait_until(lambda: waiting_backend(db, "COPY"), "the run to stage its figures")
+    return run, pid, blocker
+
+
+def stopped_before_replacing(db):
+    """Start a run and return (the run, its blocked backend, the blocker): its figures are staged.
+
+    The blocker holds the company's figures lock as a refresh under way does.
+    """
+    locks = f"SELECT pg_advisory_xact_lock_shared({ChurnLock.FIGURES.value}, {company_id(db)})"
+    blocker = Blocker(db, locks)
+    run = start_run(db)
+    pid = wait_until(lambda: waiting_backend(db, "SELECT pg_advisory_xact_lock"), "the run to replace the figures")
+    return run, pid, blocker
 
 
 def as_of(db, days_ago):
@@ -224,46 +246,48 @@ def runs(db):
     return query(db, "SELECT count(*) FROM customer_churn_run")[0][0]
 
 
+def partner_versions(db):
+    return query(db, "SELECT id, xmin::text FROM res_partner ORDER BY id")
+
+
 def test_killed_while_extracting_keeps_every_previous_figure(db):
     before = figures(db)
     assert without_segment(before) == expected(db, 0)
-    blocker = connect(db)
-    blocker.autocommit = False
-    blocker.cursor().execute("LOCK TABLE sale_order IN ACCESS EXCLUSIVE MODE")
+    blocker = Blocker(db, "LOCK TABLE sale_order IN ACCESS EXCLUSIVE MODE")
     run = start_run(db)
     pid = wait_until(lambda: waiting_backend(db, "\nWITH orders AS"), "the run to extract")
     run.send_signal(signal.SIGKILL)
     run.wait()
-    blocker.rollback()
-    blocker.close()
+    blocker.release()
     wait_until(lambda: gone(db, pid), "the killed run's connection to end")
     assert figures(db) == before
-    assert query(db, "SELECT count(*) FROM customer_churn_stage_run")[0][0] == 0
+    assert query(db, "SELECT count(*) FROM customer_churn_figure_stage_run")[0][0] == 0
     assert runs(db) == 1
     finish(start_run(db))
     assert without_segment(figures(db)) == expected(db, 12)
     assert runs(db) == 2
 
 
-def test_killed_while_applying_resumes_the_same_staged_figures(db):
-    run, pid, lock = stopped_in_third_chunk(db)
-    assert without_segment(figures(db)) == expected(db, 6)
-    assert query(db, "SELECT done, remaining FROM ir_cron_progress ORDER BY id DESC LIMIT 1") == [(6, 6)]
+def test_killed_before_replacing_resumes_the_same_staged_figures(db):
+    run, pid, blocker = stopped_before_replacing(db)
+    assert without_segment(figures(db)) == expected(db, 0)
     run.send_signal(signal.SIGKILL)
     run.wait()
-    lock.release()
+    blocker.release()
     wait_until(lambda: gone(db, pid), "the killed run's connection to end")
-    assert without_segment(figures(db)) == expected(db, 6)
+    assert without_segment(figures(db)) == expected(db, 0)
+    assert query(db, "SELECT customers, applied FROM customer_churn_figure_stage_run") == [(12, False)]
     assert runs(db) == 1
     log = finish(start_run(db))
     assert "staged" not in log and "12 customers" in log
     assert without_segment(figures(db)) == expected(db, 12)
     assert runs(db) == 2
-    assert query(db, "SELECT count(*) FROM customer_churn_stage")[0][0] == 0
+    assert query(db, "SELECT count(*) FROM customer_churn_figure_stage")[0][0] == 0
+    assert query(db, "SELECT done, remaining FROM ir_cron_progress ORDER BY id DESC LIMIT 1") == [(12, 0)]
 
 
 def test_a_second_recompute_of_the_company_is_skipped_with_a_log_line(db):
-    run, _pid, lock = stopped_in_third_chunk(db)
+    run, _pid, blocker = stopped_before_replacing(db)
     second = finish(start_run(db, "direct"))
     assert "skipped: another one is running" in second
     with pytest.raises(AssertionError, match="being recomputed already"):
@@ -276,40 +300,52 @@ def test_a_second_recompute_of_the_company_is_skipped_with_a_log_line(db):
             CONF,
             db,
         )
-    lock.release()
+    blocker.release()
     finish(run)
     assert without_segment(figures(db)) == expected(db, 12)
     assert runs(db) == 2
-    assert query(db, "SELECT done, remaining FROM ir_cron_progress ORDER BY id DESC LIMIT 1") == [(12, 0)]
 
 
 def test_users_work_during_the_run_and_their_orders_stay(db):
-    """Edits of written and unwritten customers do not wait; an order confirmed for a customer the
-    run has not written yet is not overwritten by the run's older figures."""
-    run, _pid, lock = stopped_in_third_chunk(db)
+    """Edits do not wait; an order confirmed after the run's snapshot keeps its fresher figures,
+    and a shop whose first order comes then keeps its figures too."""
+    run, _pid, blocker = stopped_while_staging(db)
     started = time.monotonic()
     run_python(SALESPERSON, CONF, db, "Shop 02,Shop 11", "Shop 10")
-    assert time.monotonic() - started < 30  # lock_timeout made any wait over 1 s fail the script
-    refreshed = figures(db)["Shop 10"]
-    assert refreshed[1:4] == ("0", "active", "350")  # 100 twenty-eight days ago, 250 today
-    lock.release()
+    run_python(SALESPERSON, CONF, db, "Shop 03", "Shop 13 (new)")
+    assert time.monotonic() - started < 60  # lock_timeout made any wait over 1 s fail the scripts
+    refreshed = figures(db)
+    assert refreshed["Shop 10"][1:4] == ("0", "active", "350")  # 100 twenty-eight days ago, 250 today
+    assert refreshed["Shop 13 (new)"][1:4] == ("0", "active", "250")
+    blocker.release()
     finish(run)
     after = figures(db)
-    assert after["Shop 10"][:4] == refreshed[:4]
+    for fresh in ("Shop 10", "Shop 13 (new)"):
+        assert after[fresh][:4] == refreshed[fresh][:4], fresh
     # Its rank among the customers comes from the run: 10th of 12 by revenue (ties by id) at its snapshot.
-    assert (refreshed[4], after["Shop 10"][4]) == ("general", "dormant")
-    others = {name: values for name, values in without_segment(after).items() if name != "Shop 10"}
+    assert (refreshed["Shop 10"][4], after["Shop 10"][4]) == ("general", "dormant")
+    others = {name: values for name, values in without_segment(after).items() if name in expected(db, 12)}
+    del others["Shop 10"]
     assert others == {name: values for name, values in expected(db, 12).items() if name != "Shop 10"}
     assert query(db, "SELECT phone FROM res_partner WHERE name = 'Shop 11'") == [("+86 21 5555 0000",)]
 
 
-def test_an_edit_the_run_waited_for_is_kept_and_the_run_goes_on_at_once(db):
-    """The run waits for the user's transaction, then writes its figures beside the edit, without
-    the serialisation failures a repeatable-read chunk meets on every row edited since it began."""
-    run, _pid, lock = stopped_in_third_chunk(db)
-    lock.commit_edit()
-    log = finish(run)
-    assert "got in the way" not in log
-    assert without_segment(figures(db)) == expected(db, 12)
-    assert query(db, "SELECT phone FROM res_partner WHERE name = 'Shop 07'") == [("+86 10 6666 0000",)]
+def test_a_customer_merged_during_the_run_leaves_the_run_recorded(db):
+    """Shop 12 merged into Shop 11 after the run's snapshot: the run skips the partner that is
+    gone and is recorded, with one snapshot per customer."""
+    run, _pid, blocker = stopped_while_staging(db)
+    run_python(MERGE, CONF, db, "Shop 11", "Shop 12")
+    blocker.release()
+    finish(run)
     assert runs(db) == 2
+    latest = "(SELECT id FROM customer_churn_run ORDER BY id DESC LIMIT 1)"
+    assert query(db, f"SELECT customers FROM customer_churn_run WHERE id = {latest}") == [(12,)]
+    assert query(db, f"SELECT count(*) FROM customer_churn_snapshot WHERE run_id = {latest}") == [(11,)]
+    assert "Shop 12" not in figures(db) and "Shop 11" in figures(db)
+
+
+def test_a_scheduled_run_writes_no_row_of_res_partner(db):
+    before = partner_versions(db)
+    finish(start_run(db))
+    assert runs(db) == 2
+    assert partner_versions(db) == before

@@ -188,8 +188,10 @@ class CustomerChurnEngine(models.AbstractModel):
         return Figure._get_staged_run(company)
 
     def _apply_stage(self, company, staged):
-        # Read committed, not Odoo's repeatable read: the replacement waits for the refreshes under
-        # way (the figures lock) and then sees their log lines, so their fresher figures are kept.
+        # A transaction of its own, in read committed, not Odoo's repeatable read: the replacement
+        # waits for the refreshes under way (the figures lock) and then sees their log lines, so
+        # their fresher figures are kept.
+        self.env.cr.commit()
         self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         self.env["customer.churn.figure"]._apply_staged_figures(company, staged)
         self.env.cr.commit()
