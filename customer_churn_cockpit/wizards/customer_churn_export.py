@@ -81,7 +81,11 @@ class CustomerChurnExport(models.TransientModel):
         partners = partners.with_company(self.env.company)
         descriptions = partners.fields_get([name for name, _kind in COLUMNS] + FLAGS, ["string", "selection"])
         buffer = io.BytesIO()
-        workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+        # A shop named "=HYPERLINK(...)" or "https://..." is a name: text stays text, never a live
+        # formula or link; the totals are written as formulas explicitly.
+        workbook = xlsxwriter.Workbook(
+            buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        )
         formats = self._formats(workbook)
         sheet = workbook.add_worksheet(_("Customers"))
         headers = [_("Customer")] + [descriptions[name]["string"] for name, _kind in COLUMNS[1:]] + [_("Flags")]
