@@ -177,7 +177,14 @@ class ResCompany(models.Model):
         for company in self:
             company.churn_abc_c_percent = 100 - company.churn_abc_a_percent - company.churn_abc_b_percent
 
-    @api.constrains(*SETTINGS_FIELDS, "churn_history_days", "churn_winback_days", "churn_auto_visit")
+    @api.constrains(
+        *SETTINGS_FIELDS,
+        "churn_history_days",
+        "churn_winback_days",
+        "churn_auto_visit",
+        "churn_auto_visit_segment",
+        "churn_auto_visit_user_id",
+    )
     def _check_churn_settings(self):
         for company in self:
             if errors := company._get_churn_settings_errors():
@@ -232,6 +239,10 @@ class ResCompany(models.Model):
             (
                 not self.churn_auto_visit or self.churn_auto_visit_segment,
                 _("Choose down to which value segment visits are planned automatically."),
+            ),
+            (
+                not self.churn_auto_visit_user_id.share,
+                _("The fallback salesperson for automatic visits must be an internal user, not a portal user."),
             ),
             *self._churn_settings_maximum_rules(),
         ]
