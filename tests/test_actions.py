@@ -109,6 +109,27 @@ def test_planning_20000_customers_of_whom_15000_already_have_a_visit(shop, peopl
     # The time is printed for information (a timed assertion would be flaky).
 
 
+def test_plan_visits_after_someone_deleted_the_visit_type(shop, people):
+    """Deleting "Customer visit" in Settings › Activity Types once broke the wizard; it comes back as shipped."""
+    env = shop.env
+    env["res.lang"]._activate_lang("zh_CN")
+    env.ref("customer_churn_cockpit.mail_activity_type_customer_visit").unlink()
+    customer = shop.customer("Shop", user_id=people["rep_a"].id)
+    wizard = visit_wizard(env, customer, people["boss"])
+    wizard.action_plan()
+    visit_type = env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
+    assert wizard.activity_type_id == visit_type
+    assert (visit_type.name, visit_type.summary, visit_type.res_model) == (
+        "Customer visit",
+        "Visit the customer",
+        "res.partner",
+    )
+    assert (visit_type.delay_count, visit_type.keep_done, visit_type.icon) == (3, True, "fa-car")
+    assert visit_type.with_context(lang="zh_CN").name == "客户拜访"
+    assert visits_of(env, customer).user_id == people["rep_a"]
+    assert "1 visits planned" in wizard.result_summary
+
+
 def test_salesperson_plans_only_their_own_customers(shop, people):
     env = shop.env
     mine = shop.customer("Mine", user_id=people["rep_a"].id)

@@ -108,6 +108,18 @@ def test_without_fallback_a_customer_without_salesperson_is_skipped(shop, today,
     assert run.auto_visit_count == 1
 
 
+def test_plans_after_someone_deleted_the_visit_type(shop, today, shops, backup):
+    """Without the "Customer visit" type the automation stopped silently; it recreates the type and plans."""
+    shop.company.write({"churn_auto_visit": True, "churn_auto_visit_user_id": backup.id})
+    shop.recompute(today - timedelta(days=5))
+    shop.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit").unlink()
+    run = latest_run(shop, today)
+    assert run.auto_visit_count == 2
+    planned = visits(shop.env, shops.values())
+    assert planned.activity_type_id == shop.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
+    assert len(planned) == 2
+
+
 def test_second_run_of_the_day_plans_nothing_again(shop, today, shops, backup):
     shop.company.write({"churn_auto_visit": True, "churn_auto_visit_user_id": backup.id})
     run_twice(shop, today)
