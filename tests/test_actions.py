@@ -1,5 +1,6 @@
 """Act on a segment: visit activities for the reps, coupons through Odoo's loyalty programs."""
 
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
@@ -66,6 +68,66 @@ def test_second_click_plans_nothing_twice(shop, people):
     assert len(visits_of(env, customers)) == 2
     assert "0 visits planned" in again.result_summary
     assert "already has an open visit" in again.result_summary
+
+
+@pytest.mark.slow
+def test_planning_20000_customers_of_whom_15000_already_have_a_visit(shop, people):
+    """The skipped customers are listed once, not rebuilt customer by customer (quadratic)."""
+    env = shop.env
+    env.cr.execute(
+        SQL(
+            """INSERT INTO res_partner (name, active, is_company, type, customer_rank, supplier_rank, autopost_bills,
+                                        user_id)
+               SELECT 'Bulk shop ' || lpad(n::text, 5, '0'), TRUE, TRUE, 'contact', 1, 0, 'ask', %s
+                 FROM generate_series(1, 20000) AS n""",
+            people["rep_a"].id,
+        )
+    )
+    env.cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE commercial_partner_id IS NULL")
+    customers = env["res.partner"].search([("name", "=like", "Bulk shop %")], order="name")
+    visit_type = env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
+    env.cr.execute(
+        SQL(
+            """INSERT INTO mail_activity (res_model_id, res_model, res_id, activity_type_id, user_id, date_deadline,
+                                          active)
+               SELECT %s, 'res.partner', id, %s, %s, CURRENT_DATE, TRUE FROM unnest(%s) AS id""",
+            env["ir.model"]._get_id("res.partner"),
+            visit_type.id,
+            people["rep_a"].id,
+            customers[:15000].ids,
+        )
+    )
+    env.invalidate_all()
+    wizard = visit_wizard(env, customers, people["boss"])
+    started = time.perf_counter()
+    wizard.action_plan()
+    seconds = time.perf_counter() - started
+    print(f"\nplan visits for 20,000 customers, 15,000 skipped: {seconds:.1f} s")
+    assert len(visits_of(env, customers)) == 20000
+    assert "5000 visits planned" in wizard.result_summary
+    assert "already has an open visit: Bulk shop 00001, Bulk shop 00002" in wizard.result_summary
+    # The time is printed for information (a timed assertion would be flaky).
+
+
+def test_plan_visits_after_someone_deleted_the_visit_type(shop, people):
+    """Deleting "Customer visit" in Settings › Activity Types once broke the wizard; it comes back as shipped."""
+    env = shop.env
+    env["res.lang"]._activate_lang("zh_CN")
+    env.ref("customer_churn_cockpit.mail_activity_type_customer_visit").unlink()
+    customer = shop.customer("Shop", user_id=people["rep_a"].id)
+    wizard = visit_wizard(env, customer, people["boss"])
+    wizard.action_plan()
+    visit_type = env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
+    assert wizard.activity_type_id == visit_type
+    assert (visit_type.name, visit_type.summary, visit_type.res_model) == (
+        "Customer visit",
+        "Visit the customer",
+        "res.partner",
+    )
+    assert (visit_type.delay_count, visit_type.keep_done, visit_type.icon) == (3, True, "fa-car")
+    assert visit_type.with_context(lang="zh_CN").name == "客户拜访"
+    assert visits_of(env, customer).user_id == people["rep_a"]
+    assert "1 visits planned" in wizard.result_summary
 
 
 def test_salesperson_plans_only_their_own_customers(shop, people):

@@ -108,6 +108,18 @@ def test_without_fallback_a_customer_without_salesperson_is_skipped(shop, today,
     assert run.auto_visit_count == 1
 
 
+def test_plans_after_someone_deleted_the_visit_type(shop, today, shops, backup):
+    """Without the "Customer visit" type the automation stopped silently; it recreates the type and plans."""
+    shop.company.write({"churn_auto_visit": True, "churn_auto_visit_user_id": backup.id})
+    shop.recompute(today - timedelta(days=5))
+    shop.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit").unlink()
+    run = latest_run(shop, today)
+    assert run.auto_visit_count == 2
+    planned = visits(shop.env, shops.values())
+    assert planned.activity_type_id == shop.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
+    assert len(planned) == 2
+
+
 def test_second_run_of_the_day_plans_nothing_again(shop, today, shops, backup):
     shop.company.write({"churn_auto_visit": True, "churn_auto_visit_user_id": backup.id})
     run_twice(shop, today)
@@ -133,3 +145,33 @@ def test_first_run_and_back_dated_runs_plan_nothing(shop, today, shops, backup):
 def test_automation_needs_a_segment(shop):
     with pytest.raises(ValidationError, match="value segment"):
         shop.company.write({"churn_auto_visit": True, "churn_auto_visit_segment": False})
+
+
+@pytest.fixture
+def boss(env):
+    """A cockpit manager who is no administrator: writes the settings through the company form."""
+    return mail_new_test_user(env, login="auto_boss", groups="sales_team.group_sale_manager", name="Auto Boss")
+
+
+def test_clearing_only_the_segment_is_refused(env, shop, boss):
+    """Automation already on, the segment alone emptied: on the administrators' page and the managers' form."""
+    shop.company.write({"churn_auto_visit": True, "churn_auto_visit_segment": "important"})
+    with pytest.raises(ValidationError, match="value segment"):
+        env["res.config.settings"].create({"churn_auto_visit_segment": False}).execute()
+    with pytest.raises(ValidationError, match="value segment"):
+        shop.company.with_user(boss).write({"churn_auto_visit_segment": False})
+    # Off, automation needs no segment.
+    shop.company.with_user(boss).write({"churn_auto_visit": False, "churn_auto_visit_segment": False})
+    assert not shop.company.churn_auto_visit_segment
+
+
+def test_portal_user_cannot_be_the_fallback_salesperson(env, shop, boss, backup):
+    """A shop owner's portal login would receive the visits of customers without a salesperson."""
+    portal = mail_new_test_user(env, login="auto_portal", groups="base.group_portal", name="Shop Owner")
+    message = "fallback salesperson for automatic visits must be an internal user"
+    with pytest.raises(ValidationError, match=message):
+        env["res.config.settings"].create({"churn_auto_visit": True, "churn_auto_visit_user_id": portal.id}).execute()
+    with pytest.raises(ValidationError, match=message):
+        shop.company.with_user(boss).write({"churn_auto_visit_user_id": portal.id})
+    shop.company.with_user(boss).write({"churn_auto_visit": True, "churn_auto_visit_user_id": backup.id})
+    assert shop.company.churn_auto_visit_user_id == backup

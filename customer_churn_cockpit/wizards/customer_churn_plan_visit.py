@@ -39,7 +39,7 @@ class CustomerChurnPlanVisit(models.TransientModel):
         return self._show_summary(_("%s visits planned.", len(planned)), skipped)
 
     def _plan_visits(self):
-        """Create the visits; returns the planned (customer, salesperson) pairs and the skipped customers."""
+        """Create the visits; returns the planned (customer, salesperson) pairs and the skipped customers' ids."""
         self.ensure_one()
         # Two clicks at once must not both see "no open visit" and plan twice.
         lock(self.env.cr, ChurnLock.VISITS, self.env.company.id)
@@ -50,19 +50,22 @@ class CustomerChurnPlanVisit(models.TransientModel):
         return planned, skipped
 
     def _split_customers(self):
-        """(customer, salesperson) pairs to plan, and the skipped customers grouped by reason."""
-        planned, skipped = [], defaultdict(lambda: self.env["res.partner"])
+        """(customer, salesperson) pairs to plan, and the ids of the skipped customers by reason.
+
+        Ids in lists: adding one customer at a time to a recordset copies it each time (quadratic).
+        """
+        planned, skipped = [], defaultdict(list)
         # The scheduled run plans as superuser, for every salesperson.
         is_manager = self.env.su or self.env.user.has_group("customer_churn_cockpit.group_churn_manager")
         already_planned = self._customers_with_open_visit()
         for partner in self.partner_ids:
             user = partner.user_id or self.fallback_user_id
             if partner.id in already_planned:
-                skipped[_("already has an open visit")] |= partner
+                skipped[_("already has an open visit")].append(partner.id)
             elif not is_manager and partner.user_id != self.env.user:
-                skipped[_("not your customer")] |= partner
+                skipped[_("not your customer")].append(partner.id)
             elif not user:
-                skipped[_("no salesperson and no fallback")] |= partner
+                skipped[_("no salesperson and no fallback")].append(partner.id)
             else:
                 planned.append((partner, user))
         return planned, skipped

@@ -30,12 +30,15 @@ class CustomerChurnSegmentAction(models.AbstractModel):
             wizard.partner_count = len(wizard.partner_ids)
 
     def _show_summary(self, title, skipped):
-        """Close with what was done and what was skipped and why, on the same wizard."""
+        """Close with what was done and what was skipped and why, on the same wizard.
+
+        ``skipped`` maps each reason to the ids of the customers skipped for it.
+        """
         lines = [Markup("<p><strong>%s</strong></p>") % title]
         if skipped:
             items = Markup("").join(
-                Markup("<li>%s: %s</li>") % (reason, escape(", ".join(sorted(partners.mapped("display_name")))[:500]))
-                for reason, partners in skipped.items()
+                Markup("<li>%s: %s</li>") % (reason, escape(self._names_of(partner_ids)))
+                for reason, partner_ids in skipped.items()
             )
             lines.append(Markup("<p>%s</p><ul>%s</ul>") % (_("Skipped:"), items))
         self.write({"state": "done", "result_summary": Markup("").join(lines)})
@@ -47,3 +50,8 @@ class CustomerChurnSegmentAction(models.AbstractModel):
             "target": "new",
             "name": _("Summary"),
         }
+
+    def _names_of(self, partner_ids):
+        """The customers' names in alphabetical order, cut to what a summary line can show."""
+        names = self.env["res.partner"].browse(partner_ids).mapped("display_name")
+        return ", ".join(sorted(names))[:500]

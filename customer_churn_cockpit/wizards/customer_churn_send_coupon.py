@@ -54,11 +54,11 @@ class CustomerChurnSendCoupon(models.TransientModel):
         new_customers = self.partner_ids - holders
         if new_customers:
             self._generate_coupons(program, new_customers)
-        skipped = {_("already has a coupon of this program"): self.partner_ids & holders}
+        skipped = {_("already has a coupon of this program"): (self.partner_ids & holders).ids}
         self.program_id = program
         return self._show_summary(
             _("%(count)s coupons issued in %(program)s.", count=len(new_customers), program=program.name),
-            {reason: partners for reason, partners in skipped.items() if partners},
+            {reason: partner_ids for reason, partner_ids in skipped.items() if partner_ids},
         )
 
     def _create_program(self):
