@@ -27,7 +27,8 @@ def data_files():
     return sorted(
         str(path.relative_to(HERE / ADDON))
         for path in (HERE / ADDON).rglob("*")
-        if path.is_file() and (path.suffix in DATA_SUFFIXES or "migrations" in path.relative_to(HERE / ADDON).parts)
+        if path.is_file()
+        and (path.suffix in DATA_SUFFIXES or "migrations" in path.relative_to(HERE / ADDON).parts)
         and "__pycache__" not in path.parts
     )
 
