@@ -40,9 +40,13 @@ SELECT partner_id, MIN(day) AS first_day, MAX(day) AS last_day,
        SUM(amount) FILTER (WHERE day > %(as_of)s - 365) AS rev_365,
        array_agg(DISTINCT day) FILTER (WHERE day > %(as_of)s - 365) AS order_days
   FROM orders WHERE day <= %(as_of)s GROUP BY partner_id;
-UPDATE res_partner p SET churn_as_of = COALESCE(p.churn_as_of, '{}'::jsonb) || jsonb_build_object(%(key)s, f.last_day)
+UPDATE res_partner p
+   SET bench_floor_as_of = COALESCE(p.bench_floor_as_of, '{}'::jsonb) || jsonb_build_object(%(key)s, f.last_day)
   FROM floor_figures f WHERE p.id = f.partner_id;
 """
+# The floor's one written figure: the jsonb column the figures had on res_partner before they got a
+# model of their own, so the floor stays the same SQL and the ratios stay comparable across versions.
+FLOOR_COLUMN = "ALTER TABLE res_partner ADD COLUMN IF NOT EXISTS bench_floor_as_of jsonb"
 
 
 def open_env(db):
@@ -74,6 +78,7 @@ def seconds(callback):
 def floor(env, company, as_of):
     query = SQL(FLOOR_QUERY, tz=company._get_churn_timezone(), company=company.id, as_of=as_of,
                 before=as_of + timedelta(days=2), key=str(company.id))  # fmt: skip
+    env.cr.execute(FLOOR_COLUMN)
     took = seconds(lambda: env.cr.execute(query))
     env.cr.rollback()
     return took

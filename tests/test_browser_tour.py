@@ -421,7 +421,7 @@ def salesperson_marks_the_visit_done(tour):
 def manager_sees_the_visit_and_sends_coupons_to_churned_a_tier(tour):
     browser, rpc, names, labels = tour.browser, tour.rpc, tour.names, tour.labels
     sign_in(browser, "chen")
-    browser.open("/odoo/action-customer_churn_cockpit.res_partner_action_churn")
+    browser.open("/odoo/action-customer_churn_cockpit.customer_churn_figure_action")
     visited_row = (
         f"//tr[contains(@class, 'o_data_row')][td[@name='partner_id'][normalize-space()='{names.shop(VISITED)}']]"
     )

