@@ -8,6 +8,7 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError
+from odoo.tests import Form
 from odoo.tools import SQL
 
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -225,3 +226,65 @@ def test_bad_coupon_values_are_refused(shop, people):
     customer = shop.customer("Shop")
     with pytest.raises(Exception, match="discount"):
         coupon_wizard(shop.env, customer, people["boss"], discount=150)
+
+
+@pytest.fixture
+def wkhtmltopdf(env, monkeypatch):
+    """Sets what Odoo found of wkhtmltopdf, which the coupon email needs to attach the coupon's PDF."""
+
+    def found(state):
+        monkeypatch.setattr(type(env["ir.actions.report"]), "get_wkhtmltopdf_state", lambda self: state)
+
+    return found
+
+
+def coupon_form(env, partners, user):
+    Wizard = env["customer.churn.send.coupon"].with_user(user)
+    return Form(Wizard.with_context(active_model="res.partner", active_ids=partners.ids))
+
+
+@pytest.mark.parametrize("state, ticked", [("ok", True), ("install", False), ("broken", False), ("workers", False)])
+def test_send_by_email_is_ticked_only_when_the_server_can_make_the_coupon_pdf(shop, people, wkhtmltopdf, state, ticked):
+    """Without wkhtmltopdf a ticked box stopped the issuing with "Unable to find Wkhtmltopdf"."""
+    wkhtmltopdf(state)
+    assert coupon_form(shop.env, shop.customer("Shop"), people["boss"]).send_email is ticked
+
+
+def test_form_tells_how_many_customers_have_an_email(shop, people, wkhtmltopdf):
+    """Two of three shops have an email address: only they would get one."""
+    wkhtmltopdf("ok")
+    customers = (
+        shop.customer("Mailed A", email="a@shop.example")
+        | shop.customer("Mailed B", email="b@shop.example")
+        | shop.customer("Without email")
+    )
+    form = coupon_form(shop.env, customers, people["boss"])
+    assert (form.partner_count, form.partner_email_count) == (3, 2)
+    form.partner_ids.remove(customers[0].id)
+    assert (form.partner_count, form.partner_email_count) == (2, 1)
+
+
+def test_a_second_program_of_the_same_name_is_warned_and_reused(shop, people):
+    """Sending the same coupons twice created a second "Win-back coupon" program."""
+    env = shop.env
+    first, second = shop.customer("Lost A"), shop.customer("Lost B")
+    coupon_wizard(env, first, people["boss"], send_email=False).action_send()
+    [program] = env["loyalty.program"].search([("name", "=", "Win-back coupon")])
+    branch = env["res.company"].create({"name": "Branch"})
+    env["loyalty.program"].create({"name": "Spring coupon", "program_type": "coupons", "company_id": branch.id})
+    form = coupon_form(env, first | second, people["boss"])
+    assert form.program_warning == 'A coupon program named "Win-back coupon" already exists in My Company.'
+    form.new_program_name = "Spring coupon"  # only in another company
+    assert not form.program_warning
+    form.new_program_name = "Win-back coupon"
+    wizard = form.save()
+    action = wizard.action_use_existing_program()
+    assert (action["res_model"], action["res_id"], action["target"]) == (wizard._name, wizard.id, "new")
+    assert (wizard.program_mode, wizard.program_id) == ("existing", program)
+    wizard.send_email = False
+    wizard.action_send()
+    assert env["loyalty.program"].search_count([("name", "=", "Win-back coupon")]) == 1
+    assert sorted(env["loyalty.card"].search([("program_id", "=", program.id)]).partner_id.ids) == sorted(
+        (first | second).ids
+    )
+    assert "already has a coupon of this program: Lost A" in wizard.result_summary

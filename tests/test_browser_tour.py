@@ -443,8 +443,9 @@ def manager_sees_the_visit_and_sends_coupons_to_churned_a_tier(tour):
     discount.send_keys(Keys.CONTROL, "a")
     discount.send_keys(str(DISCOUNT))
     # Odoo's coupon email attaches a PDF of the coupon, which needs wkhtmltopdf: the test machine has
-    # none (with "Send by Email" ticked, issuing fails with "Unable to find Wkhtmltopdf").
-    browser.wait(".modal .o_field_widget[name='send_email'] input").click()
+    # none, so "Send by Email" starts unticked (ticked, issuing fails with "Unable to find Wkhtmltopdf").
+    assert not browser.wait(".modal .o_field_widget[name='send_email'] input").is_selected()
+    assert browser.wait(".modal .o_field_widget[name='partner_email_count']").text == "0"
     tour.shoot("11-send-coupons-wizard")
     browser.wait(".modal button[name='action_send']").click()
     assert labels["coupons_issued"] in wizard_summary(browser)

@@ -42,13 +42,17 @@ class CustomerChurnSegmentAction(models.AbstractModel):
             )
             lines.append(Markup("<p>%s</p><ul>%s</ul>") % (_("Skipped:"), items))
         self.write({"state": "done", "result_summary": Markup("").join(lines)})
+        return self._action_reopen(_("Summary"))
+
+    def _action_reopen(self, name):
+        """The same wizard again, in its dialog, with what the button changed."""
         return {
             "type": "ir.actions.act_window",
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
             "target": "new",
-            "name": _("Summary"),
+            "name": name,
         }
 
     def _names_of(self, partner_ids):

@@ -23,6 +23,8 @@ class CustomerChurnSendCoupon(models.TransientModel):
     )
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company, required=True)
     new_program_name = fields.Char(string="Program Name", default=lambda self: _("Win-back coupon"))
+    same_name_program_id = fields.Many2one("loyalty.program", compute="_compute_same_name_program_id")
+    program_warning = fields.Char(compute="_compute_same_name_program_id")
     discount_mode = fields.Selection(
         [("percent", "Percentage"), ("per_order", "Fixed amount")], default="percent", required=True
     )
@@ -30,8 +32,46 @@ class CustomerChurnSendCoupon(models.TransientModel):
     minimum_amount = fields.Float(string="Minimum Order", help="Untaxed amount an order needs for the coupon to apply.")
     valid_until = fields.Date(string="Expires On")
     send_email = fields.Boolean(
-        string="Send by Email", default=True, help="Send each coupon with the program's email template."
+        string="Send by Email",
+        default=lambda self: self._default_send_email(),
+        help="Send each coupon with the program's email template. The email attaches the coupon as a PDF, "
+        "which needs wkhtmltopdf on the server: without it the box starts unticked.",
     )
+    partner_email_count = fields.Integer(string="With an Email Address", compute="_compute_partner_email_count")
+
+    @api.model
+    def _default_send_email(self):
+        """Only where the coupon's PDF can be made: otherwise issuing fails with "Unable to find Wkhtmltopdf"."""
+        return self.env["ir.actions.report"].get_wkhtmltopdf_state() == "ok"
+
+    @api.depends("partner_ids.email")
+    def _compute_partner_email_count(self):
+        for wizard in self:
+            wizard.partner_email_count = len(wizard.partner_ids.filtered("email"))
+
+    @api.depends("program_mode", "new_program_name", "company_id")
+    def _compute_same_name_program_id(self):
+        """A program of the name about to be created: running the same campaign twice made two."""
+        for wizard in self:
+            program = wizard._find_program_named(wizard.new_program_name)
+            wizard.same_name_program_id = program
+            wizard.program_warning = False
+            if program:
+                wizard.program_warning = _(
+                    'A coupon program named "%(program)s" already exists in %(company)s.',
+                    program=program.name,
+                    company=wizard.company_id.name,
+                )
+
+    def _find_program_named(self, name):
+        if self.program_mode != "new" or not name:
+            return self.env["loyalty.program"]
+        domain = [
+            ("program_type", "=", "coupons"),
+            ("company_id", "in", (False, self.company_id.id)),
+            ("name", "=", name),
+        ]
+        return self.env["loyalty.program"].search(domain, order="id desc", limit=1)
 
     @api.constrains("discount", "minimum_amount", "discount_mode")
     def _check_discount(self):
@@ -42,6 +82,12 @@ class CustomerChurnSendCoupon(models.TransientModel):
                 raise ValidationError(_("The discount must be above 0 (and at most 100 for a percentage)."))
             if wizard.minimum_amount < 0:
                 raise ValidationError(_("The minimum order cannot be negative."))
+
+    def action_use_existing_program(self):
+        """Issue in the program of the same name instead of creating a second one."""
+        self.ensure_one()
+        self.write({"program_mode": "existing", "program_id": self.same_name_program_id.id})
+        return self._action_reopen(_("Send Coupons"))
 
     def action_send(self):
         self.ensure_one()
