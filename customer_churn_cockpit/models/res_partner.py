@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError
 from odoo.osv import expression
 
 from ..lib.vocabulary import FIGURE_NAMES, FIGURES
+from .customer_churn_figure import FIELD_CLASSES
 
 # How many of a customer's latest runs its form shows.
 HISTORY_RUNS = 12
@@ -23,15 +24,8 @@ def partner_figure_field(figure):
     Computed, not stored: the figures live in their own model, under its record rules, and a row
     the reader may not see reads as empty. Searchable, so Contacts still filters by segment.
     """
-    field_class = {
-        "selection": fields.Selection,
-        "date": fields.Date,
-        "integer": fields.Integer,
-        "float": fields.Float,
-        "boolean": fields.Boolean,
-    }[figure.kind]
     args = (figure.selection,) if figure.selection else ()
-    return field_class(
+    return FIELD_CLASSES[figure.kind](
         *args,
         string=figure.string,
         compute="_compute_churn_figures",
