@@ -11,7 +11,7 @@ WITH actions AS (
            act.date_done AS action_date, act.user_id, company.id AS company_id, NULL::int AS card_id
       FROM mail_activity act
       JOIN res_partner target ON target.id = act.res_id
-      JOIN res_company company ON company.id = ANY(%(company_ids)s)
+      CROSS JOIN res_company company
      WHERE act.res_model = 'res.partner' AND act.date_done IS NOT NULL
        AND act.activity_type_id = %(visit_type_id)s
     UNION ALL
@@ -20,8 +20,7 @@ WITH actions AS (
       FROM loyalty_card card
       JOIN loyalty_program program ON program.id = card.program_id
       JOIN res_partner holder ON holder.id = card.partner_id
-      JOIN res_company company ON (company.id = program.company_id OR program.company_id IS NULL)
-                              AND company.id = ANY(%(company_ids)s)
+      JOIN res_company company ON company.id = program.company_id OR program.company_id IS NULL
 )
 SELECT ROW_NUMBER() OVER (ORDER BY a.action_date, a.action_type, a.source_id, a.company_id) AS id,
        a.action_type, a.partner_id, a.action_date, a.user_id, a.company_id,
@@ -100,9 +99,4 @@ class CustomerChurnWinback(models.Model):
 
     @property
     def _table_query(self):
-        # The user's companies first: the rows are numbered after that, not across every company.
-        return SQL(
-            WINBACK_QUERY,
-            visit_type_id=self.env["mail.activity.type"]._get_churn_visit_type().id or None,
-            company_ids=self.env.companies.ids,
-        )
+        return SQL(WINBACK_QUERY, visit_type_id=self.env["mail.activity.type"]._get_churn_visit_type().id or None)
