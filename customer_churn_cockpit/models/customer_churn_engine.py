@@ -98,6 +98,7 @@ class CustomerChurnEngine(models.AbstractModel):
             backdated = self._is_backdated(company, as_of)
             if not backdated:
                 self._store_company(company, result)
+                self.env["customer.churn.baseline"]._keep_complete_months(company, as_of)
             run = self.env["customer.churn.run"]._record(
                 company, as_of, result, time.perf_counter() - started, backdated=backdated
             )
@@ -217,6 +218,8 @@ class CustomerChurnEngine(models.AbstractModel):
         run = self.env["customer.churn.run"]._record(company, staged["as_of"], result, duration)
         Figure._forget_refreshes(company, staged["snapshot"])
         Figure._drop_staged_run(company)
+        self.env.cr.commit()
+        self.env["customer.churn.baseline"]._keep_complete_months(company, staged["as_of"])
         self.env.cr.commit()
         _logger.info(
             "churn figures of %s as of %s: %s customers in %.1fs (in steps)",
