@@ -12,6 +12,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from lxml import etree
+
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -91,6 +93,7 @@ def naive(env, company, as_of):
     partners = env["res.partner"].search([("customer_rank", ">", 0)], limit=NAIVE_SAMPLE)
     Order, Activity, Card = env["sale.order"], env["mail.activity"].with_context(active_test=False), env["loyalty.card"]
     visit_type = env["mail.activity.type"]._get_churn_visit_type()
+    Figure = env["customer.churn.figure"]
     last_month = (as_of.replace(day=1) - timedelta(days=1)).replace(day=1)
 
     def figures_of(orders, visit, coupon):
@@ -127,7 +130,12 @@ def naive(env, company, as_of):
                 order="date_done desc", limit=1,
             )  # fmt: skip
             coupon = Card.search([("partner_id", "child_of", partner.id)], order="create_date desc", limit=1)
-            partner.with_company(company).write(figures_of(orders, visit, coupon))
+            values = figures_of(orders, visit, coupon)
+            row = Figure.search([("partner_id", "=", partner.id), ("company_id", "=", company.id)])
+            if row:
+                row.write(values)
+            else:
+                Figure.create({"partner_id": partner.id, "company_id": company.id, **values})
             env.flush_all()
 
     took = seconds(run)
@@ -168,6 +176,32 @@ def baselines_ms(env, company):
     return statistics.median(seconds(lambda: baselines.get_monthly_baselines(12)) for _ in range(5)) * 1000
 
 
+def segment_list(env, company, customers=20000):
+    """Open the list of the segment (state or value segment) nearest to ``customers`` customers, as
+    the web client does: the first page of the list view's fields and the count."""
+    if "customer.churn.figure" not in env:
+        return float("nan"), 0
+    Figure = env["customer.churn.figure"].with_company(company)
+    candidates = [
+        [("company_id", "=", company.id), (field, "=", value)]
+        for field in ("churn_state", "value_segment", "abc_tier")
+        for value, _label in Figure._fields[field].selection
+    ]
+    domain = min(candidates, key=lambda d: abs(Figure.search_count(d) - customers))
+    arch = Figure.get_views([(False, "list")])["views"]["list"]["arch"]
+    fields = {node.get("name") for node in etree.fromstring(arch).iter("field")}
+    specification = {name: {} for name in fields if name in Figure._fields}
+    for name in specification:
+        if Figure._fields[name].type == "many2one":
+            specification[name] = {"fields": {"display_name": {}}}
+    env.invalidate_all()
+    took = statistics.median(
+        seconds(lambda: (env.invalidate_all(), Figure.web_search_read(domain, specification, limit=80)))
+        for _ in range(5)
+    )
+    return took * 1000, Figure.search_count(domain)
+
+
 def measure(db):
     registry, cr = open_env(db)
     env = api.Environment(cr, SUPERUSER_ID, {})
@@ -191,6 +225,7 @@ def measure(db):
         "board_ms": board_ms(env, company),
         "baselines_ms": baselines_ms(env, company),
     }
+    result["segment_list_ms"], result["segment_list_customers"] = segment_list(env, company)
     result["naive_ms_per_partner"] = naive(env, company, as_of)
     result["naive_total_s"] = (
         result["naive_ms_per_partner"] * env["res.partner"].search_count([("customer_rank", ">", 0)]) / 1000
