@@ -1,5 +1,6 @@
 """One benchmark step in a fresh process: ``generate DB CUSTOMERS ORDERS``, ``measure DB``,
-``alongside DB`` (users working during a scheduled recompute) or ``cron DB`` (one scheduled run)."""
+``alongside DB`` (users working during a scheduled recompute), ``cron DB`` (one scheduled run) or
+``phases DB`` (where a full run's time goes)."""
 
 import json
 import os
@@ -235,6 +236,37 @@ def measure(db):
     print(json.dumps(result))
 
 
+def phases(db):
+    """Where a full run's time goes, step by step, beside the floor (one run, rolled back)."""
+    from odoo.addons.customer_churn_cockpit.lib.classify import classify_customers
+    from odoo.addons.customer_churn_cockpit.lib.windows import Windows
+
+    registry, cr = open_env(db)
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    company = env.ref("base.main_company")
+    as_of = env["customer.churn.engine"]._today(company)
+    settings = company._get_churn_settings()
+    windows = Windows.for_settings(as_of, settings)
+    took = {"floor": floor(env, company, as_of)}
+    cr.commit()
+    figures = {}
+
+    def step(name, callback):
+        started = time.perf_counter()
+        figures[name] = callback()
+        took[name] = time.perf_counter() - started
+
+    step("extract", lambda: env["customer.churn.extract"]._extract_aggregates(company, windows, settings))
+    step("classify", lambda: classify_customers(figures["extract"], windows, settings))
+    step("store", lambda: env["customer.churn.figure"]._replace_company_figures(company, figures["classify"]))
+    step("record", lambda: env["customer.churn.run"]._record(company, as_of, figures["classify"], 0))
+    step("months", lambda: env["customer.churn.baseline"]._keep_complete_months(company, as_of))
+    step("flush", env.flush_all)
+    cr.rollback()
+    cr.close()
+    print(json.dumps({name: round(seconds, 3) for name, seconds in took.items()}))
+
+
 CRON_XMLID = "customer_churn_cockpit.ir_cron_customer_churn_recompute"
 
 
@@ -246,8 +278,10 @@ def cron(db):
         cr.execute("UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' WHERE id = %s", [cron_id])
     connection = odoo.sql_db.db_connect(db)
     IrCron = registry["ir.cron"]
+    started = time.perf_counter()
     with connection.cursor() as cron_cr:
         IrCron._process_job(connection, cron_cr, IrCron._acquire_one_job(cron_cr, cron_id))
+    print(json.dumps({"job_s": time.perf_counter() - started}))
 
 
 def as_a_user(env, action):
@@ -295,7 +329,7 @@ def alongside(db):
     progress = []
     # The run's log goes to a file: a pipe nobody reads until the end would fill up and block it.
     with tempfile.TemporaryFile() as log_file:
-        run = subprocess.Popen([sys.executable, __file__, "cron", db], stdout=subprocess.DEVNULL, stderr=log_file)
+        run = subprocess.Popen([sys.executable, __file__, "cron", db], stdout=subprocess.PIPE, stderr=log_file)
         started = time.perf_counter()
         pending = iter(drafts[5:])
         while run.poll() is None:
@@ -311,17 +345,23 @@ def alongside(db):
                 progress.append(tuple(row))
             cr.commit()
         took = time.perf_counter() - started
+        job_s = json.loads(run.stdout.read().decode().strip().splitlines()[-1])["job_s"]
         log_file.seek(0)
         log = log_file.read().decode()
     if run.returncode:
         raise SystemExit(f"the scheduled run failed:\n{log[-3000:]}")
     companies = env["res.company"].search_count([])
     recorded = env["customer.churn.run"].search_count([]) - runs_before
+    # The main company's run as the run itself timed it, from its first step to its last: the
+    # same company and figures as the floor's.
+    main_run = env["customer.churn.run"].search([("company_id", "=", company.id)], limit=1)
     cr.close()
     print(
         json.dumps(
             {
                 "cron_s": took,
+                "job_s": job_s,
+                "main_run_s": main_run.duration,
                 "edit_idle_ms": statistics.median(idle["edit"]) * 1000,
                 "edit_max_ms": max(busy["edit"]) * 1000,
                 "edits": len(busy["edit"]),
@@ -342,4 +382,4 @@ if __name__ == "__main__":
     if step == "generate":
         generate(db, int(rest[0]), int(rest[1]))
     else:
-        {"measure": measure, "alongside": alongside, "cron": cron}[step](db)
+        {"measure": measure, "alongside": alongside, "cron": cron, "phases": phases}[step](db)
