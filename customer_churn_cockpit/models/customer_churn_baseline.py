@@ -271,7 +271,12 @@ class CustomerChurnBaselineMonth(models.Model):
         Month.search([("company_id", "=", company.id), ("month", "in", list(computed))]).unlink()
         Month.create(
             [
-                {"company_id": company.id, "month": start, "churn_line": line_key, **dict(zip(BASELINE_NAMES, values, strict=True))}
+                {
+                    "company_id": company.id,
+                    "month": start,
+                    "churn_line": line_key,
+                    **dict(zip(BASELINE_NAMES, values, strict=True)),
+                }
                 for start, values in computed.items()
             ]
         )
