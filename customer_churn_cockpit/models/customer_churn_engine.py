@@ -9,7 +9,7 @@ between them as a DataFrame, by argument.
 import logging
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytz
 from psycopg2 import errors
@@ -39,8 +39,8 @@ class CustomerChurnEngine(models.AbstractModel):
         written inside its own savepoint: a failure leaves that company's previous figures
         intact. Returns a summary: customers, seconds, the count of each state, per company.
         """
-        if companies is None:
-            companies = self.env["res.company"].sudo().search([]) if self.env.su else self.env.user.company_ids
+        companies = self._get_recompute_companies(companies)
+        as_of = self._parse_as_of(as_of)
         if not self.env.su:
             self._check_recompute_access(companies)
         started = time.perf_counter()
@@ -52,6 +52,34 @@ class CustomerChurnEngine(models.AbstractModel):
                 summary[key] += company_summary[key]
         summary["seconds"] = round(time.perf_counter() - started, 3)
         return summary
+
+    def _get_recompute_companies(self, companies):
+        """The companies to recompute, given as records, ids or None (over RPC, ids come as a list)."""
+        if companies is None:
+            return self.env["res.company"].sudo().search([]) if self.env.su else self.env.user.company_ids
+        if isinstance(companies, models.BaseModel) and companies._name == "res.company":
+            return companies
+        ids = [companies] if isinstance(companies, int) else companies
+        if not isinstance(ids, (list, tuple)) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise UserError(_("Give the companies to recompute as company ids, not “%s”.", companies))
+        found = self.env["res.company"].sudo().browse(ids).exists()
+        if len(found) != len(set(ids)):
+            raise UserError(_("There is no company with the id(s) %s.", sorted(set(ids) - set(found.ids))))
+        return found.with_env(self.env)
+
+    @api.model
+    def _parse_as_of(self, as_of):
+        """``as_of`` as a day: a date, or an ISO day ("2026-11-30") as JSON-RPC carries it."""
+        if as_of is None or as_of is False:
+            return None
+        if isinstance(as_of, datetime):
+            raise UserError(_("The figures are computed as of a day, not a moment (%s).", as_of))
+        if isinstance(as_of, date):
+            return as_of
+        try:
+            return date.fromisoformat(as_of)
+        except (TypeError, ValueError):
+            raise UserError(_("“%s” is not a day: give it as YYYY-MM-DD.", as_of)) from None
 
     def _check_recompute_access(self, companies):
         """Managers recompute the companies they are allowed in; refused before anything is written."""
