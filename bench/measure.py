@@ -177,15 +177,17 @@ def measure(db):
     cr.execute("SELECT count(*) FROM sale_order WHERE state = 'sale'")
     orders = cr.fetchone()[0]
     before = rss_mb()
-    floors, runs = [], []
+    floors, runs, fits = [], [], []
     for _ in range(2):
         floors.append(floor(env, company, as_of))
         runs.append(seconds(lambda: (engine.recompute(company, as_of), cr.commit())))
+        fits.append(env["customer.churn.run"].search([("company_id", "=", company.id)], limit=1).fit_seconds)
     peak = rss_mb() - before
     result = {
         "orders": orders,
         "engine_s": min(runs),
         "floor_s": min(floors),
+        "fit_s": min(fits),
         "peak_rss_mb": rss_mb(),
         "rss_growth_mb": peak,
         "board_ms": board_ms(env, company),
