@@ -212,15 +212,17 @@ def measure(db):
     cr.execute("SELECT count(*) FROM sale_order WHERE state = 'sale'")
     orders = cr.fetchone()[0]
     before = rss_mb()
-    floors, runs = [], []
+    floors, runs, fits = [], [], []
     for _ in range(2):
         floors.append(floor(env, company, as_of))
         runs.append(seconds(lambda: (engine.recompute(company, as_of), cr.commit())))
+        fits.append(env["customer.churn.run"].search([("company_id", "=", company.id)], limit=1).fit_seconds)
     peak = rss_mb() - before
     result = {
         "orders": orders,
         "engine_s": min(runs),
         "floor_s": min(floors),
+        "fit_s": min(fits),
         "peak_rss_mb": rss_mb(),
         "rss_growth_mb": peak,
         "board_ms": board_ms(env, company),
@@ -239,6 +241,7 @@ def measure(db):
 def phases(db):
     """Where a full run's time goes, step by step, beside the floor (one run, rolled back)."""
     from odoo.addons.customer_churn_cockpit.lib.classify import classify_customers
+    from odoo.addons.customer_churn_cockpit.lib.forecast import forecast_customers
     from odoo.addons.customer_churn_cockpit.lib.windows import Windows
 
     registry, cr = open_env(db)
@@ -258,8 +261,12 @@ def phases(db):
 
     step("extract", lambda: env["customer.churn.extract"]._extract_aggregates(company, windows, settings))
     step("classify", lambda: classify_customers(figures["extract"], windows, settings))
-    step("store", lambda: env["customer.churn.figure"]._replace_company_figures(company, figures["classify"]))
-    step("record", lambda: env["customer.churn.run"]._record(company, as_of, figures["classify"], 0))
+    step("forecast", lambda: forecast_customers(figures["extract"], as_of, settings.period_days))
+    result = figures["classify"]
+    forecast, fits = figures["forecast"]
+    result[list(forecast.columns)] = forecast.reindex(result.index)
+    step("store", lambda: env["customer.churn.figure"]._replace_company_figures(company, result))
+    step("record", lambda: env["customer.churn.run"]._record(company, as_of, result, 0, fits=fits))
     step("months", lambda: env["customer.churn.baseline"]._keep_complete_months(company, as_of))
     step("flush", env.flush_all)
     cr.rollback()

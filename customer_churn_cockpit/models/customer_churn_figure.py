@@ -1,3 +1,5 @@
+import json
+
 import pandas as pd
 
 from odoo import _, api, fields, models
@@ -111,6 +113,7 @@ class CustomerChurnFigure(models.Model):
                        snapshot pg_snapshot NOT NULL,
                        started timestamp with time zone NOT NULL,
                        customers int4 NOT NULL,
+                       fits jsonb NOT NULL,
                        applied bool NOT NULL DEFAULT false)""",
                 SQL.identifier(STAGE_RUN_TABLE),
             )
@@ -299,28 +302,30 @@ class CustomerChurnFigure(models.Model):
     # The scheduled run in steps --------------------------------------------------------------------
 
     @api.model
-    def _stage_company_figures(self, company, as_of, result, seconds):
-        """Keep ``result`` and the snapshot it was computed in, to apply in a later transaction."""
+    def _stage_company_figures(self, company, as_of, result, seconds, fits):
+        """Keep ``result``, the ``fits`` of its forecast and the snapshot it was computed in, to
+        apply in a later transaction."""
         cr = self.env.cr
         copy_figures(cr, STAGE_TABLE, result, FIGURE_NAMES, company_id=company.id)
         cr.execute(
             SQL(
-                """INSERT INTO %s (company_id, as_of, snapshot, started, customers)
-                   VALUES (%s, %s, pg_current_snapshot(), clock_timestamp() - make_interval(secs => %s), %s)""",
+                """INSERT INTO %s (company_id, as_of, snapshot, started, customers, fits)
+                   VALUES (%s, %s, pg_current_snapshot(), clock_timestamp() - make_interval(secs => %s), %s, %s)""",
                 SQL.identifier(STAGE_RUN_TABLE),
                 company.id,
                 as_of,
                 seconds,
                 len(result),
+                json.dumps(fits.to_dict()),
             )
         )
 
     @api.model
     def _get_staged_run(self, company):
-        """The company's staged run, as a dict (as_of, snapshot, started, customers, applied), or None."""
+        """The company's staged run, as a dict (as_of, snapshot, started, customers, fits, applied), or None."""
         self.env.cr.execute(
             SQL(
-                """SELECT as_of, snapshot::text AS snapshot, started, customers, applied
+                """SELECT as_of, snapshot::text AS snapshot, started, customers, fits, applied
                      FROM %s WHERE company_id = %s""",
                 SQL.identifier(STAGE_RUN_TABLE),
                 company.id,
