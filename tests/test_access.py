@@ -61,7 +61,7 @@ def world(env, shop):
     coupon.create({"partner_ids": lost.ids, "send_email": False, "company_id": company_b.id}).action_send()
     env["customer.churn.engine"].backtest(company_a | company_b, AS_OF)
     Run, Winback = env["customer.churn.run"], env["customer.churn.winback"]
-    Backtest = env["customer.churn.backtest"]
+    Backtest, Action = env["customer.churn.backtest"], env["customer.churn.action"]
     return {
         "env": env,
         "a": company_a,
@@ -77,6 +77,8 @@ def world(env, shop):
         "winback_b": Winback.search([("company_id", "=", company_b.id)], limit=1),
         "backtest_a": Backtest.search([("company_id", "=", company_a.id)], limit=1),
         "backtest_b": Backtest.search([("company_id", "=", company_b.id)], limit=1),
+        "action_a": Action.search([("company_id", "=", company_a.id)], limit=1),
+        "action_b": Action.search([("company_id", "=", company_b.id)], limit=1),
     }
 
 
@@ -472,6 +474,32 @@ CELLS = [
         NONE,
         lambda w, u: w["env"]["customer.churn.engine"].with_user(u).backtest(w["b"], AS_OF),
     ),
+    # Actions and their control groups are recorded by the wizards, read by every cockpit user.
+    ("customer.churn.action", "read", "A", COCKPIT, lambda w, u: w["action_a"].with_user(u).read(["uplift"])),
+    ("customer.churn.action", "read", "B", NONE, lambda w, u: w["action_b"].with_user(u).read(["uplift"])),
+    ("customer.churn.action", "write", "A", NONE, lambda w, u: w["action_a"].with_user(u).write({"seed": 1})),
+    ("customer.churn.action", "unlink", "A", NONE, lambda w, u: w["action_a"].with_user(u).unlink()),
+    (
+        "customer.churn.action.line",
+        "read",
+        "A",
+        COCKPIT,
+        lambda w, u: w["action_a"].line_ids.with_user(u).read(["member_group"]),
+    ),
+    (
+        "customer.churn.action.line",
+        "read",
+        "B",
+        NONE,
+        lambda w, u: w["action_b"].line_ids.with_user(u).read(["member_group"]),
+    ),
+    (
+        "customer.churn.action.line",
+        "write",
+        "A",
+        NONE,
+        lambda w, u: w["action_a"].line_ids.with_user(u).write({"member_group": "control"}),
+    ),
     # Every user may read the thresholds (the board explains them); cockpit managers change them.
     ("churn settings", "read", "A", ALL, lambda w, u: w["a"].with_user(u).read(["churn_at_risk_days"])),
     ("churn settings", "write", "A", MANAGER, lambda w, u: w["a"].with_user(u).write({"churn_at_risk_days": 10})),
@@ -550,7 +578,7 @@ def test_matrix_covers_every_model_of_the_module(env):
     }
     assert names <= {what for what, *_rest in CELLS}
     print(f"\naccess matrix: {len(CELLS)} operations x {len(ROLES)} roles = {MATRIX_SIZE} cells")
-    assert MATRIX_SIZE == 74 * 4
+    assert MATRIX_SIZE == 81 * 4
 
 
 @pytest.mark.parametrize("role", ROLES)
