@@ -158,3 +158,11 @@ def test_a_tile_precision_in_tenths_of_shops(env):
     assert text == "6 in 10 shops flagged here stopped buying within 60 days"
     text = Board._tile_precision("cycle_overdue", env.company, precisions)["text"]
     assert text == "3 in 10 shops flagged here stopped buying within 45 days"
+
+
+def test_the_weekly_job_backtests_every_company_as_of_today(env, history):
+    Engine = env["customer.churn.engine"]
+    Engine._cron_backtest()
+    today = Engine._today(history)
+    lines = env["customer.churn.backtest"].search([("company_id", "=", history.id)])
+    assert (len(lines), set(lines.mapped("as_of")), all(lines.mapped("is_latest"))) == (7, {today}, True)

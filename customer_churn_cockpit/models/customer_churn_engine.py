@@ -89,11 +89,12 @@ class CustomerChurnEngine(models.AbstractModel):
 
     @api.model
     def _cron_backtest(self):
-        """The weekly backtest: every company, each in its own savepoint."""
-        for company in self.env["res.company"].sudo().search([]):
+        """The weekly backtest: every company as of its today, each in its own savepoint."""
+        engine = self.sudo()
+        for company in engine.env["res.company"].search([]):
             try:
-                with self.env.cr.savepoint():
-                    self.backtest(company)
+                with engine.env.cr.savepoint():
+                    engine.backtest(company)
             except Exception:
                 _logger.exception("churn backtest failed for company %s", company.display_name)
 
