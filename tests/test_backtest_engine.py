@@ -166,3 +166,16 @@ def test_the_weekly_job_backtests_every_company_as_of_today(env, history):
     today = Engine._today(history)
     lines = env["customer.churn.backtest"].search([("company_id", "=", history.id)])
     assert (len(lines), set(lines.mapped("as_of")), all(lines.mapped("is_latest"))) == (7, {today}, True)
+
+
+def test_order_days_are_the_runs_own(env, history):
+    """A delivery address's orders count for its shop; quotations and other companies' orders never do."""
+    shop = Scenario(env, history)
+    parent = shop.customer("Chain store")
+    shop.order(shop.contact_of(parent, "Back door"), days_ago(30), 40)
+    shop.order(parent, days_ago(30), 60)
+    shop.order(parent, days_ago(20), 500, state="sent")
+    Scenario(env).order(parent, days_ago(10), 70)
+    days = env["customer.churn.extract"]._extract_order_days(history, AS_OF)
+    rows = days[days["partner_id"] == parent.id]
+    assert [(row.day.date(), row.amount, row.orders) for row in rows.itertuples()] == [(days_ago(30), 100.0, 2)]

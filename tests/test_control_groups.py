@@ -138,3 +138,20 @@ def test_without_a_control_group_the_uplift_is_not_measured(env, shop):
     action = env["customer.churn.action"]._record("coupon", env.company, AS_OF, 1, 0, [partner.id], [])
     assert (action.treated_count, action.control_count) == (1, 0)
     assert action.result_sentence == "No control group: the uplift cannot be measured."
+
+
+def test_the_sentence_says_so_far_while_the_window_is_open(env, shop, today):
+    treated, control = shop.customer("Treated now"), shop.customer("Control now")
+    shop.order(treated, today)
+    action = env["customer.churn.action"]._record("coupon", env.company, today, 3, 50, [treated.id], [control.id])
+    assert action.result_sentence == (
+        "So far: Coupons won back 100 points more customers than doing nothing, give or take 56."
+    )
+
+
+def test_the_sentence_in_chinese(env, shop):
+    env["res.lang"]._activate_lang("zh_CN")
+    env["ir.module.module"]._load_module_terms(["customer_churn_cockpit"], ["zh_CN"])
+    partner = shop.customer("Alone")
+    action = env["customer.churn.action"]._record("visit", env.company, AS_OF, 1, 0, [partner.id], [])
+    assert action.with_context(lang="zh_CN").result_sentence == "没有对照组：无法衡量提升。"
