@@ -106,6 +106,7 @@ def print_row(r):
         f"(first page of {r['segment_list_customers']:,} customers; target <= 1000)\n"
         f"install / upgrade     {r['install_s']:8.1f} s / {r['upgrade_s']:.1f} s "
         "beyond Odoo's own loading (target < 60)\n"
+        f"backtest              {r['backtest_s']:8.1f} s ({r['backtest_dates']} replay dates; target <= 60)\n"
         f"(demo data generation {r['generate_s']:.0f} s)\n"
         f"{alongside_lines(r['alongside'], r['floor_s'])}\n"
         f"{action_lines(r['actions'])}",

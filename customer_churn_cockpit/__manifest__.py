@@ -21,6 +21,8 @@
         "views/res_partner_views.xml",
         "views/customer_churn_run_views.xml",
         "views/customer_churn_winback_views.xml",
+        "views/customer_churn_backtest_views.xml",
+        "views/customer_churn_action_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_company_views.xml",
         "views/customer_churn_board_views.xml",

@@ -59,7 +59,9 @@ def world(env, shop):
     env["mail.activity"].search([("res_id", "=", active.id), ("activity_type_id", "=", visit_type.id)]).action_done()
     coupon = env["customer.churn.send.coupon"].with_company(company_b)
     coupon.create({"partner_ids": lost.ids, "send_email": False, "company_id": company_b.id}).action_send()
+    env["customer.churn.engine"].backtest(company_a | company_b, AS_OF)
     Run, Winback = env["customer.churn.run"], env["customer.churn.winback"]
+    Backtest, Action = env["customer.churn.backtest"], env["customer.churn.action"]
     return {
         "env": env,
         "a": company_a,
@@ -73,6 +75,10 @@ def world(env, shop):
         "run_b": Run.search([("company_id", "=", company_b.id)]),
         "winback_a": Winback.search([("company_id", "=", company_a.id)], limit=1),
         "winback_b": Winback.search([("company_id", "=", company_b.id)], limit=1),
+        "backtest_a": Backtest.search([("company_id", "=", company_a.id)], limit=1),
+        "backtest_b": Backtest.search([("company_id", "=", company_b.id)], limit=1),
+        "action_a": Action.search([("company_id", "=", company_a.id)], limit=1),
+        "action_b": Action.search([("company_id", "=", company_b.id)], limit=1),
     }
 
 
@@ -438,6 +444,62 @@ CELLS = [
         ALL_DOCUMENTS,
         lambda w, u: export_or_denied(w["env"]["customer.churn.export"].with_user(u), w["rival"]),
     ),
+    # Signal accuracy: every cockpit user reads it, managers run it, nobody edits its lines.
+    ("customer.churn.backtest", "read", "A", COCKPIT, lambda w, u: w["backtest_a"].with_user(u).read(["precision"])),
+    ("customer.churn.backtest", "read", "B", NONE, lambda w, u: w["backtest_b"].with_user(u).read(["precision"])),
+    ("customer.churn.backtest", "write", "A", NONE, lambda w, u: w["backtest_a"].with_user(u).write({"hits": 1})),
+    (
+        "customer.churn.backtest",
+        "create",
+        "A",
+        NONE,
+        lambda w, u: (
+            w["env"]["customer.churn.backtest"]
+            .with_user(u)
+            .create({"company_id": w["a"].id, "as_of": AS_OF, "signal": "abc_down"})
+        ),
+    ),
+    ("customer.churn.backtest", "unlink", "A", NONE, lambda w, u: w["backtest_a"].with_user(u).unlink()),
+    (
+        "customer.churn.engine",
+        "backtest",
+        "A",
+        MANAGER,
+        lambda w, u: w["env"]["customer.churn.engine"].with_user(u).backtest(w["a"], AS_OF),
+    ),
+    (
+        "customer.churn.engine",
+        "backtest",
+        "B",
+        NONE,
+        lambda w, u: w["env"]["customer.churn.engine"].with_user(u).backtest(w["b"], AS_OF),
+    ),
+    # Actions and their control groups are recorded by the wizards, read by every cockpit user.
+    ("customer.churn.action", "read", "A", COCKPIT, lambda w, u: w["action_a"].with_user(u).read(["uplift"])),
+    ("customer.churn.action", "read", "B", NONE, lambda w, u: w["action_b"].with_user(u).read(["uplift"])),
+    ("customer.churn.action", "write", "A", NONE, lambda w, u: w["action_a"].with_user(u).write({"seed": 1})),
+    ("customer.churn.action", "unlink", "A", NONE, lambda w, u: w["action_a"].with_user(u).unlink()),
+    (
+        "customer.churn.action.line",
+        "read",
+        "A",
+        COCKPIT,
+        lambda w, u: w["action_a"].line_ids.with_user(u).read(["member_group"]),
+    ),
+    (
+        "customer.churn.action.line",
+        "read",
+        "B",
+        NONE,
+        lambda w, u: w["action_b"].line_ids.with_user(u).read(["member_group"]),
+    ),
+    (
+        "customer.churn.action.line",
+        "write",
+        "A",
+        NONE,
+        lambda w, u: w["action_a"].line_ids.with_user(u).write({"member_group": "control"}),
+    ),
     # Every user may read the thresholds (the board explains them); cockpit managers change them.
     ("churn settings", "read", "A", ALL, lambda w, u: w["a"].with_user(u).read(["churn_at_risk_days"])),
     ("churn settings", "write", "A", MANAGER, lambda w, u: w["a"].with_user(u).write({"churn_at_risk_days": 10})),
@@ -516,7 +578,7 @@ def test_matrix_covers_every_model_of_the_module(env):
     }
     assert names <= {what for what, *_rest in CELLS}
     print(f"\naccess matrix: {len(CELLS)} operations x {len(ROLES)} roles = {MATRIX_SIZE} cells")
-    assert MATRIX_SIZE == 67 * 4
+    assert MATRIX_SIZE == 81 * 4
 
 
 @pytest.mark.parametrize("role", ROLES)

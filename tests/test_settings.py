@@ -31,6 +31,9 @@ from common import days_ago
         },
         {"churn_value_general_percent": -1},
         {"churn_history_days": 0},
+        {"churn_backtest_horizon_days": 0},
+        {"churn_p_alive_threshold": 0},
+        {"churn_p_alive_threshold": 1},
     ],
 )
 def test_invalid_settings_are_refused(env, values):
@@ -43,6 +46,11 @@ def test_valid_settings_are_saved_per_company(env):
     env["res.config.settings"].create({"churn_at_risk_days": 10, "churn_churned_days": 45}).execute()
     assert (env.company.churn_at_risk_days, env.company.churn_churned_days) == (10, 45)
     assert (branch.churn_at_risk_days, branch.churn_churned_days) == (15, 30)
+
+
+def test_backtest_settings_default_to_sixty_days_and_three_tenths(env):
+    branch = env["res.company"].create({"name": "Branch"})
+    assert (branch.churn_backtest_horizon_days, branch.churn_p_alive_threshold) == (60, 0.3)
 
 
 def test_error_message_is_translated(env):
@@ -111,6 +119,7 @@ TOO_LARGE = [
     ({"churn_value_window_days": 3651}, "Value Segment Window (days)", 3650),
     ({"churn_history_days": 3651}, "Keep Run History (days)", 3650),
     ({"churn_winback_days": 366}, "Won Back Within (days)", 365),
+    ({"churn_backtest_horizon_days": 366}, "Backtest Horizon (days)", 365),
 ]
 LARGEST = {
     "churn_period_days": 3650,
@@ -126,6 +135,8 @@ LARGEST = {
     "churn_value_window_days": 3650,
     "churn_history_days": 3650,
     "churn_winback_days": 365,
+    "churn_backtest_horizon_days": 365,
+    "churn_p_alive_threshold": 0.99,
 }
 
 

@@ -11,6 +11,8 @@ from . import customer_churn_automation
 from . import customer_churn_board
 from . import customer_churn_baseline
 from . import customer_churn_winback
+from . import customer_churn_backtest
+from . import customer_churn_action
 from . import sale_order
 from . import sale_order_line
 from . import mail_activity

@@ -76,6 +76,9 @@ class CustomerChurnBoard(models.AbstractModel):
         # The changes come from the company-wide counts of the runs: only for those who see every customer.
         compared = previous if self._sees_every_customer() else previous.browse()
         tiles = [self._tile_data(tile, labels[tile.key], figures, latest, compared) for tile in TILES]
+        precisions = self.env["customer.churn.backtest"]._get_latest_precisions(company)
+        for tile in tiles:
+            tile["precision"] = self._tile_precision(tile["key"], company, precisions)
         sections = self._sections(company)
         return {
             "company": {"id": company.id, "name": company.name},
@@ -118,6 +121,26 @@ class CustomerChurnBoard(models.AbstractModel):
             "better": tile.better,
             "accent": tile.accent,
             "domain": [*self._company_domain(), (tile.field, "=", tile.value)],
+        }
+
+    @api.model
+    def _tile_precision(self, key, company, precisions):
+        """What the latest backtest measured for the tile's signal (SPEC §11), or False when none did."""
+        if key == "at_risk":
+            key = f"at_risk_{getattr(company, 'churn_state_basis', 'fixed')}"
+        if key not in precisions:
+            return False
+        precision, too_few, horizon = precisions[key]
+        title = self.env._("Signal accuracy: measured by replaying the past runs of the last year.")
+        if too_few:
+            return {"text": self.env._("Too few flagged in the backtest to tell"), "title": title}
+        return {
+            "text": self.env._(
+                "%(hits)s in 10 shops flagged here stopped buying within %(days)s days",
+                hits=round(precision * 10),
+                days=horizon,
+            ),
+            "title": title,
         }
 
     @api.model

@@ -21,6 +21,7 @@ from odoo.exceptions import AccessError, UserError
 from ..lib import Windows, classify_customers
 from ..lib.forecast import FORECAST_COLUMNS, Fits, forecast_customers
 from .churn_sql import ChurnLock, try_lock, unlock
+from .customer_churn_backtest import RESULT_KEYS as BACKTEST_KEYS
 
 _logger = logging.getLogger(__name__)
 
@@ -89,6 +90,43 @@ class CustomerChurnEngine(models.AbstractModel):
             raise AccessError(_("Only churn cockpit managers can recompute the figures."))
         if companies - self.env.user.company_ids:
             raise AccessError(_("You can only recompute the figures of the companies you are allowed in."))
+
+    @api.model
+    def backtest(self, companies=None, as_of=None):
+        """Replay each signal on the history of ``companies`` (all when None) up to ``as_of`` (SPEC §11).
+
+        ``as_of`` defaults to today in each company's timezone. Stores one line per company and
+        signal, replacing the lines of that company and day, and returns them as dicts with the
+        keys ``company_id, as_of, signal, replay_dates, population, flagged, lost, hits,
+        precision, recall, lift``.
+        """
+        if companies is None:
+            companies = self.env["res.company"].sudo().search([]) if self.env.su else self.env.user.company_ids
+        if not self.env.su:
+            self._check_backtest_access(companies)
+        Backtest = self.env["customer.churn.backtest"]
+        rows = []
+        for company in companies:
+            lines = Backtest._backtest_company(company, as_of or self._today(company))
+            rows.extend({key: line[key] for key in BACKTEST_KEYS} for line in lines)
+        return rows
+
+    def _check_backtest_access(self, companies):
+        if not self.env.user.has_group("customer_churn_cockpit.group_churn_manager"):
+            raise AccessError(_("Only churn cockpit managers can run the backtest."))
+        if companies - self.env.user.company_ids:
+            raise AccessError(_("You can only run the backtest of the companies you are allowed in."))
+
+    @api.model
+    def _cron_backtest(self):
+        """The weekly backtest: every company as of its today, each in its own savepoint."""
+        engine = self.sudo()
+        for company in engine.env["res.company"].search([]):
+            try:
+                with engine.env.cr.savepoint():
+                    engine.backtest(company)
+            except Exception:
+                _logger.exception("churn backtest failed for company %s", company.display_name)
 
     @api.model
     def _cron_recompute(self):

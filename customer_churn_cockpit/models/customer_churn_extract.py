@@ -9,8 +9,10 @@ from odoo.tools import SQL
 
 from ..lib.forecast import USUAL_PACE_DAYS
 
-AGGREGATES_QUERY = """
-WITH orders AS (
+# The company's order days up to as_of (SPEC §1): one row per customer and local day, with the
+# day's amount in the company currency and its number of orders. Shared by the run and the backtest.
+DAILY_CTES = """
+orders AS (
     SELECT buyer.commercial_partner_id AS partner_id,
            (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
            so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
@@ -25,7 +27,14 @@ WITH orders AS (
       FROM orders
      WHERE day <= %(as_of)s
   GROUP BY partner_id, day
-), per_customer AS (
+)"""
+# A customer is an active commercial partner that is not the partner of a company (SPEC §1).
+CUSTOMER_CONDITION = """partner.active
+   AND partner.commercial_partner_id = partner.id
+   AND NOT EXISTS (SELECT 1 FROM res_company company WHERE company.partner_id = partner.id)"""
+
+AGGREGATES_QUERY = f"""
+WITH {DAILY_CTES}, per_customer AS (
     SELECT partner_id,
            MIN(day) AS first_day,
            MAX(day) AS last_day,
@@ -83,9 +92,7 @@ SELECT partner.id AS partner_id,
   LEFT JOIN cycle ON cycle.partner_id = partner.id
   LEFT JOIN visits ON visits.partner_id = partner.id
   LEFT JOIN coupons ON coupons.partner_id = partner.id
- WHERE partner.active
-   AND partner.commercial_partner_id = partner.id
-   AND NOT EXISTS (SELECT 1 FROM res_company company WHERE company.partner_id = partner.id)
+ WHERE {CUSTOMER_CONDITION}
    AND (pc.partner_id IS NOT NULL OR (
             -- a prospect nobody has sold to yet: the company's own, or shared (SPEC §1)
             partner.customer_rank > 0
@@ -100,6 +107,15 @@ SELECT partner.id AS partner_id,
                            AND (other.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date <= %(as_of)s)))
    AND %(customer_scope)s
 """
+
+ORDER_DAYS_QUERY = f"""
+WITH {DAILY_CTES}
+SELECT daily.partner_id, daily.day, daily.amount::float8 AS amount, daily.orders::int AS orders
+  FROM daily
+  JOIN res_partner partner ON partner.id = daily.partner_id
+ WHERE {CUSTOMER_CONDITION}
+"""
+ORDER_DAYS_NAMES = ["partner_id", "day", "amount", "orders"]
 
 AGGREGATE_NAMES = [
     "partner_id", "first_day", "last_day", "rev_cur", "rev_prev", "cnt_cur", "cnt_prev",
@@ -159,6 +175,24 @@ class CustomerChurnExtract(models.AbstractModel):
         for name in NUMBER_NAMES:
             frame[name] = frame[name].astype("float64")
         return frame
+
+    @api.model
+    def _extract_order_days(self, company, as_of):
+        """The company's order days up to ``as_of``: (partner_id, day, amount, orders), one per customer and day."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                ORDER_DAYS_QUERY,
+                tz=company._get_churn_timezone(),
+                company_id=company.id,
+                orders_before=as_of + timedelta(days=2),
+                as_of=as_of,
+                order_scope=SQL("TRUE"),
+            )
+        )
+        frame = pd.DataFrame(self.env.cr.fetchall(), columns=ORDER_DAYS_NAMES)
+        frame["day"] = pd.to_datetime(frame["day"])
+        return frame.astype({"partner_id": "int64", "amount": "float64", "orders": "int64"})
 
     def _scope_conditions(self, partner_ids):
         if partner_ids is None:

@@ -81,6 +81,13 @@ class CustomerChurnFigure(models.Model):
         compute="_compute_churn_run_states",
         search="_search_churn_state_previous_run",
     )
+    churn_held_back = fields.Boolean(
+        string="In a Control Group",
+        compute="_compute_churn_held_back",
+        search="_search_churn_held_back",
+        help="Held back from visits and coupons as the control group of a recent action, until its win-back "
+        "window closes.",
+    )
 
     _sql_constraints = [
         ("partner_company_unique", "unique(partner_id, company_id)", "A customer has one row of figures per company.")
@@ -152,6 +159,24 @@ class CustomerChurnFigure(models.Model):
             latest, previous = runs.get(figure.company_id, (Run, Run))
             figure.churn_state_latest_run = states.get((latest.id, figure.partner_id.id), False)
             figure.churn_state_previous_run = states.get((previous.id, figure.partner_id.id), False)
+
+    def _compute_churn_held_back(self):
+        held_back = {company: self._held_back_ids(company) for company in self.company_id}
+        for figure in self:
+            figure.churn_held_back = figure.partner_id.id in held_back.get(figure.company_id, ())
+
+    def _search_churn_held_back(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Cannot search the control groups with the operator %s.", operator))
+        held_back = expression.OR(
+            [("company_id", "=", company.id), ("partner_id", "in", list(self._held_back_ids(company)))]
+            for company in self.env.companies
+        )
+        return held_back if (operator == "=") == value else ["!", *held_back]
+
+    def _held_back_ids(self, company):
+        Action = self.env["customer.churn.action"]
+        return Action._held_back_partner_ids(company, self.env["customer.churn.engine"]._today(company))
 
     def _search_churn_state_latest_run(self, operator, value):
         latest, _previous = self.env["customer.churn.run"]._get_latest_runs(self.env.company)

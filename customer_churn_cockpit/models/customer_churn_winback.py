@@ -8,7 +8,23 @@ from ..lib.vocabulary import CHURN_STATES, VALUE_SEGMENTS
 # the user works in are read (their record rule would drop the others' rows anyway), and a row's id
 # is built from what it is, (company, action, source record), so it does not depend on which
 # companies are read: company * 2^32 + source * 2 + (1 for a coupon), below 2^53 for JavaScript.
-WINBACK_QUERY = """
+# Won back: the customer's first confirmed order of the company on a local day from the action's
+# day to the win-back days after it. Reads a.partner_id, a.company_id, a.action_date and company.
+NEXT_ORDER_LATERAL = """
+        SELECT MIN((so.date_order AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(cp.tz, 'UTC'))::date) AS first_order_date
+          FROM sale_order so
+          JOIN res_partner buyer ON buyer.id = so.partner_id
+          JOIN res_partner cp ON cp.id = company.partner_id
+         WHERE buyer.commercial_partner_id = a.partner_id
+           AND so.company_id = a.company_id
+           AND so.state = 'sale'
+           -- a cheap UTC pre-filter, then the exact local order day
+           AND so.date_order >= a.action_date - 1
+           AND so.date_order < a.action_date + company.churn_winback_days + 2
+           AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(cp.tz, 'UTC'))::date
+               BETWEEN a.action_date AND a.action_date + company.churn_winback_days
+"""
+WINBACK_QUERY = f"""
 WITH actions AS (
     SELECT 'visit' AS action_type, act.id AS source_id, target.commercial_partner_id AS partner_id,
            act.date_done AS action_date, act.user_id, company.id AS company_id, NULL::int AS card_id
@@ -38,20 +54,7 @@ SELECT a.company_id::bigint * 4294967296 + a.source_id::bigint * 2 + (a.action_t
              WHERE line.coupon_id = a.card_id AND so.state = 'sale')) AS coupon_used
   FROM actions a
   JOIN res_company company ON company.id = a.company_id
-  LEFT JOIN LATERAL (
-        SELECT MIN((so.date_order AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(cp.tz, 'UTC'))::date) AS first_order_date
-          FROM sale_order so
-          JOIN res_partner buyer ON buyer.id = so.partner_id
-          JOIN res_partner cp ON cp.id = company.partner_id
-         WHERE buyer.commercial_partner_id = a.partner_id
-           AND so.company_id = a.company_id
-           AND so.state = 'sale'
-           -- a cheap UTC pre-filter, then the exact local order day
-           AND so.date_order >= a.action_date - 1
-           AND so.date_order < a.action_date + company.churn_winback_days + 2
-           AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(cp.tz, 'UTC'))::date
-               BETWEEN a.action_date AND a.action_date + company.churn_winback_days
-  ) next_order ON TRUE
+  LEFT JOIN LATERAL ({NEXT_ORDER_LATERAL}) next_order ON TRUE
   LEFT JOIN LATERAL (
         SELECT s.churn_state, s.value_segment
           FROM customer_churn_snapshot s

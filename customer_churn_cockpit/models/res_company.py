@@ -38,6 +38,7 @@ SETTINGS_MAXIMUMS = {
     "churn_value_window_days": 3650,
     "churn_history_days": 3650,
     "churn_winback_days": 365,
+    "churn_backtest_horizon_days": 365,
 }
 DEFAULTS = ChurnSettings()
 # What a churn manager may change on the companies they are allowed in, without the right to edit
@@ -47,6 +48,8 @@ MANAGER_WRITABLE_FIELDS = frozenset(
         *SETTINGS_FIELDS,
         "churn_history_days",
         "churn_winback_days",
+        "churn_backtest_horizon_days",
+        "churn_p_alive_threshold",
         "churn_auto_visit",
         "churn_auto_visit_segment",
         "churn_auto_visit_user_id",
@@ -154,6 +157,18 @@ class ResCompany(models.Model):
         help="A visit or coupon counts as a win-back when the customer confirms an order within this many days.",
     )
 
+    churn_backtest_horizon_days = fields.Integer(
+        string="Backtest Horizon (days)",
+        default=60,
+        help="The backtest replays past runs and counts a flagged customer as lost when it placed no order "
+        "within this many days after the replayed day.",
+    )
+    churn_p_alive_threshold = fields.Float(
+        string="Low P(alive) Below",
+        default=0.3,
+        help="The backtest's low P(alive) signal flags the customers whose probability of still buying is below this.",
+    )
+
     churn_auto_visit = fields.Boolean(
         string="Plan Visits Automatically",
         help="After each run as of today, plan a visit for every customer that became at risk since the "
@@ -181,6 +196,8 @@ class ResCompany(models.Model):
         *SETTINGS_FIELDS,
         "churn_history_days",
         "churn_winback_days",
+        "churn_backtest_horizon_days",
+        "churn_p_alive_threshold",
         "churn_auto_visit",
         "churn_auto_visit_segment",
         "churn_auto_visit_user_id",
@@ -232,6 +249,11 @@ class ResCompany(models.Model):
             ),
             (self.churn_history_days >= 1, _("Run history must be kept for at least one day.")),
             (self.churn_winback_days >= 1, _("The win-back window must be at least one day.")),
+            (self.churn_backtest_horizon_days >= 1, _("The backtest horizon must be at least one day.")),
+            (
+                0 < self.churn_p_alive_threshold < 1,
+                _("The low P(alive) threshold must be between 0 and 1 (both excluded)."),
+            ),
             (
                 min(bands) >= 0 and sum(bands) <= 100,
                 _("Value segment bands cannot be negative and together cannot exceed 100%."),

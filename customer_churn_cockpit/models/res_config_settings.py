@@ -27,6 +27,8 @@ class ResConfigSettings(models.TransientModel):
     churn_value_general_percent = fields.Integer(related="company_id.churn_value_general_percent", readonly=False)
     churn_history_days = fields.Integer(related="company_id.churn_history_days", readonly=False)
     churn_winback_days = fields.Integer(related="company_id.churn_winback_days", readonly=False)
+    churn_backtest_horizon_days = fields.Integer(related="company_id.churn_backtest_horizon_days", readonly=False)
+    churn_p_alive_threshold = fields.Float(related="company_id.churn_p_alive_threshold", readonly=False)
     churn_auto_visit = fields.Boolean(related="company_id.churn_auto_visit", readonly=False)
     churn_auto_visit_segment = fields.Selection(related="company_id.churn_auto_visit_segment", readonly=False)
     churn_auto_visit_user_id = fields.Many2one(related="company_id.churn_auto_visit_user_id", readonly=False)

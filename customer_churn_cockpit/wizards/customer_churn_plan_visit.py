@@ -43,14 +43,23 @@ class CustomerChurnPlanVisit(models.TransientModel):
         self.ensure_one()
         # Two clicks at once must not both see "no open visit" and plan twice.
         lock(self.env.cr, ChurnLock.VISITS, self.env.company.id)
-        planned, skipped = self._split_customers()
+        company = self.env.company
+        planned, skipped = self._split_customers(self._held_back_ids(company))
+        treated, control, seed = self._draw_control_group([partner.id for partner, _user in planned])
+        if control:
+            held_back = set(control)
+            planned = [(partner, user) for partner, user in planned if partner.id not in held_back]
+            skipped[_("held back as the control group")] = control
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
             [self._prepare_activity_vals(partner, user) for partner, user in planned]
         )
+        self._record_action("visit", company, treated, control, seed)
         return planned, skipped
 
-    def _split_customers(self):
+    def _split_customers(self, held_back):
         """(customer, salesperson) pairs to plan, and the ids of the skipped customers by reason.
+
+        ``held_back``: ids of the customers in the control group of an earlier action.
 
         Ids in lists: adding one customer at a time to a recordset copies it each time (quadratic).
         """
@@ -62,6 +71,8 @@ class CustomerChurnPlanVisit(models.TransientModel):
             user = partner.user_id or self.fallback_user_id
             if partner.id in already_planned:
                 skipped[_("already has an open visit")].append(partner.id)
+            elif partner.id in held_back:
+                skipped[_("in the control group of an earlier action")].append(partner.id)
             elif not is_manager and partner.user_id != self.env.user:
                 skipped[_("not your customer")].append(partner.id)
             elif not user:

@@ -1,6 +1,11 @@
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..lib import uplift as uplift_lib
+
+MAX_CONTROL_PERCENT = 50
 
 
 class CustomerChurnSegmentAction(models.AbstractModel):
@@ -15,6 +20,13 @@ class CustomerChurnSegmentAction(models.AbstractModel):
     partner_count = fields.Integer(compute="_compute_partner_count")
     state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft", required=True)
     result_summary = fields.Html(readonly=True, sanitize=True)
+    control_percent = fields.Float(
+        string="Control Group (%)",
+        default=0.0,
+        help="This share of the customers (rounded down), drawn at random, gets nothing: comparing them with the "
+        "others shows how many customers the action really won back.",
+    )
+    action_id = fields.Many2one("customer.churn.action", string="Recorded Action", readonly=True)
 
     @api.model
     def _default_partners(self):
@@ -28,6 +40,32 @@ class CustomerChurnSegmentAction(models.AbstractModel):
     def _compute_partner_count(self):
         for wizard in self:
             wizard.partner_count = len(wizard.partner_ids)
+
+    @api.constrains("control_percent")
+    def _check_control_percent(self):
+        for wizard in self:
+            if not 0 <= wizard.control_percent <= MAX_CONTROL_PERCENT:
+                raise ValidationError(_("The control group must be between 0% and 50% of the customers."))
+
+    def _held_back_ids(self, company):
+        """Customers still in the control group of an earlier action: they must stay untreated."""
+        today = self.env["customer.churn.engine"]._today(company)
+        return self.env["customer.churn.action"]._held_back_partner_ids(company, today)
+
+    def _draw_control_group(self, partner_ids):
+        """(treated ids, control ids, seed): the control share of ``partner_ids`` drawn at random."""
+        seed = uplift_lib.new_seed()
+        control = uplift_lib.draw_control_group(partner_ids, self.control_percent, seed)
+        return sorted(set(partner_ids) - set(control)), control, seed
+
+    def _record_action(self, action_type, company, treated, control, seed):
+        """Keep the action with both groups; an action that reached nobody is not kept."""
+        if not treated and not control:
+            return
+        today = self.env["customer.churn.engine"]._today(company)
+        self.action_id = self.env["customer.churn.action"]._record(
+            action_type, company, today, seed, self.control_percent, treated, control
+        )
 
     def _show_summary(self, title, skipped):
         """Close with what was done and what was skipped and why, on the same wizard.

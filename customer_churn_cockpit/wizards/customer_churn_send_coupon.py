@@ -97,13 +97,20 @@ class CustomerChurnSendCoupon(models.TransientModel):
         # Serialise issuing on this program: a double click must not issue twice.
         self.env.cr.execute(SQL("SELECT id FROM loyalty_program WHERE id = %s FOR UPDATE", program.id))
         holders = self.env["loyalty.card"].search([("program_id", "=", program.id)]).partner_id
-        new_customers = self.partner_ids - holders
-        if new_customers:
-            self._generate_coupons(program, new_customers)
-        skipped = {_("already has a coupon of this program"): (self.partner_ids & holders).ids}
+        held_back = self.env["res.partner"].browse(self._held_back_ids(self.company_id)) - holders
+        new_customers = self.partner_ids - holders - held_back
+        treated, control, seed = self._draw_control_group(new_customers.ids)
+        if treated:
+            self._generate_coupons(program, self.env["res.partner"].browse(treated))
+        self._record_action("coupon", self.company_id, treated, control, seed)
+        skipped = {
+            _("already has a coupon of this program"): (self.partner_ids & holders).ids,
+            _("in the control group of an earlier action"): (self.partner_ids & held_back).ids,
+            _("held back as the control group"): control,
+        }
         self.program_id = program
         return self._show_summary(
-            _("%(count)s coupons issued in %(program)s.", count=len(new_customers), program=program.name),
+            _("%(count)s coupons issued in %(program)s.", count=len(treated), program=program.name),
             {reason: partner_ids for reason, partner_ids in skipped.items() if partner_ids},
         )
 
