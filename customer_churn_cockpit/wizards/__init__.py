@@ -4,3 +4,4 @@ from . import customer_churn_recompute
 from . import customer_churn_plan_visit
 from . import customer_churn_send_coupon
 from . import customer_churn_export
+from . import customer_churn_state_preview
