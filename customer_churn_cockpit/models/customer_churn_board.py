@@ -187,14 +187,7 @@ class CustomerChurnBoard(models.AbstractModel):
         period = company.churn_period_days
         _ = self.env._
         return {
-            "state": (
-                partner_fields["churn_state"]._description_string(self.env),
-                _(
-                    "At risk after %(at_risk)s days without orders, churned after %(churned)s.",
-                    at_risk=company.churn_at_risk_days,
-                    churned=company.churn_churned_days,
-                ),
-            ),
+            "state": (partner_fields["churn_state"]._description_string(self.env), self._state_lines_text(company)),
             "activity": (
                 _("Order Activity"),
                 _("Orders in the last %s days, and each customer's own order cycle.", period),
@@ -209,6 +202,25 @@ class CustomerChurnBoard(models.AbstractModel):
                 _("Rank by sales over the last %s days.", company.churn_value_window_days),
             ),
         }
+
+    @api.model
+    def _state_lines_text(self, company):
+        """The lines the state is judged by (SPEC §3b), in the company's words."""
+        fixed = self.env._(
+            "At risk after %(at_risk)s days without orders, churned after %(churned)s.",
+            at_risk=company.churn_at_risk_days,
+            churned=company.churn_churned_days,
+        )
+        if company.churn_state_basis == "fixed":
+            return fixed
+        on_cycle = self.env._(
+            "At risk after %(at_risk)s of the customer's own order cycles without orders (at least %(days)s days), "
+            "churned after %(churned)s.",
+            at_risk=f"{company.churn_at_risk_cycles:g}",
+            churned=f"{company.churn_churned_cycles:g}",
+            days=company.churn_cycle_min_days,
+        )
+        return self.env._("%(on_cycle)s Without an order cycle: %(fixed)s", on_cycle=on_cycle, fixed=fixed)
 
     @api.model
     def _abc_matrix(self, groups):
