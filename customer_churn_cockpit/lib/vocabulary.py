@@ -54,6 +54,7 @@ FIGURES = (
     Figure("churn_cycle_days", "float", "Order Cycle (days)", aggregator="avg"),
     Figure("churn_next_order_date", "date", "Next Expected Order"),
     Figure("churn_cycle_overdue", "boolean", "Overdue on Order Cycle"),
+    Figure("churn_likely_lost", "boolean", "Likely Lost"),
     Figure("abc_tier", "selection", "ABC Tier", ABC_TIERS, rank=True),
     Figure("abc_tier_prev", "selection", "Previous ABC Tier", ABC_TIERS, rank=True),
     Figure("abc_trend", "selection", "ABC Trend", ABC_TRENDS, rank=True),

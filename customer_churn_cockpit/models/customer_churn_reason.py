@@ -123,7 +123,11 @@ class CustomerChurnFigure(models.Model):
         _ = self.env._
         reasons = []
         if self.churn_p_alive:
-            reasons.append(_("P(alive) %(percent)s%%", percent=self._churn_number(self.churn_p_alive * 100, 0)))
+            percent = self._churn_number(self.churn_p_alive * 100, 0)
+            if self.churn_likely_lost:
+                reasons.append(_("likely lost: P(alive) %(percent)s%%", percent=percent))
+            else:
+                reasons.append(_("P(alive) %(percent)s%%", percent=percent))
         if self.churn_revenue_at_stake > 0:
             reasons.append(_("%(amount)s at stake", amount=self._churn_money(self.churn_revenue_at_stake)))
         return reasons
