@@ -250,11 +250,12 @@ def measure(db):
 
 def phases(db):
     """Where a full run's time goes, step by step, beside the floor (one run, rolled back)."""
+    registry, cr = open_env(db)
+    # The add-on is importable once the registry has set the addons path up.
     from odoo.addons.customer_churn_cockpit.lib.classify import classify_customers
     from odoo.addons.customer_churn_cockpit.lib.forecast import forecast_customers
     from odoo.addons.customer_churn_cockpit.lib.windows import Windows
 
-    registry, cr = open_env(db)
     env = api.Environment(cr, SUPERUSER_ID, {})
     company = env.ref("base.main_company")
     as_of = env["customer.churn.engine"]._today(company)

@@ -17,6 +17,7 @@
         "wizards/customer_churn_plan_visit_views.xml",
         "wizards/customer_churn_send_coupon_views.xml",
         "wizards/customer_churn_export_views.xml",
+        "wizards/customer_churn_state_preview_views.xml",
         "views/customer_churn_figure_views.xml",
         "views/res_partner_views.xml",
         "views/customer_churn_run_views.xml",

@@ -8,6 +8,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 
 TIER_ORDER = "DCBA"
@@ -68,29 +69,49 @@ def per_customer(orders, as_of, s):
         "traded_recently": len(in_w0) >= 1,
     }  # fmt: skip
     if not orders:
+        # No cycle: the lines are R and C, whatever the basis.
         f.update(state="never", last=None, days_since=None, newly_churned=False, not_traded_recently=False,
-                 cycle=None, next_order=None, overdue=False)  # fmt: skip
+                 cycle=None, next_order=None, overdue=False, at_risk_after=s["at_risk_days"],
+                 churned_after=s["churned_days"])  # fmt: skip
         return f
     last = max(o.day for o in orders)
     days_since = (as_of - last).days
-    r, c = s["at_risk_days"], s["churned_days"]
-    state = "active" if days_since < r else "at_risk" if days_since < c else "churned"
-    f.update(
-        state=state,
-        last=last,
-        days_since=days_since,
-        newly_churned=c <= days_since < c + p,
-        not_traded_recently=len(in_w0) == 0 and any(o.day < w0[0] for o in orders),
-    )
     start = as_of - timedelta(days=364)
     days = sorted({o.day for o in orders if start <= o.day <= as_of})
     cycle = None
     if len(days) >= 3:
         cycle = statistics.median((b - a).days for a, b in zip(days, days[1:], strict=False))
+    r, c = lines(cycle, s)
+    state = "active" if days_since < r else "at_risk" if days_since < c else "churned"
+    f.update(
+        state=state,
+        last=last,
+        days_since=days_since,
+        at_risk_after=r,
+        churned_after=c,
+        newly_churned=c <= days_since < c + p,
+        not_traded_recently=len(in_w0) == 0 and any(o.day < w0[0] for o in orders),
+    )
     f["cycle"] = cycle
     f["next_order"] = last + timedelta(days=math.floor(cycle + 0.5)) if cycle is not None else None
     f["overdue"] = cycle is not None and days_since > s["cycle_multiplier"] * cycle
     return f
+
+
+def lines(cycle, s):
+    """(at-risk days, churned days) of a customer whose order cycle is ``cycle`` (SPEC §3b).
+
+    In decimal arithmetic: the settings as they are written, the cycle (a median of whole days)
+    exactly, so ceil(1.1 x 10) is 11.
+    """
+    if s["state_basis"] == "fixed" or cycle is None:
+        return s["at_risk_days"], s["churned_days"]
+
+    def ceil_times(factor):
+        return int((Decimal(str(factor)) * Decimal(str(cycle))).to_integral_value(rounding=ROUND_CEILING))
+
+    r = max(s["cycle_min_days"], ceil_times(s["at_risk_cycles"]))
+    return r, max(r + 1, ceil_times(s["churned_cycles"]))
 
 
 def month_tiers(customers, tx, as_of, months_back, s):

@@ -257,6 +257,29 @@ CELLS = [
         MANAGER,
         lambda w, u: wizard_of(w, u, "customer.churn.recompute", {"company_ids": w["a"].ids}).unlink(),
     ),
+    (
+        "customer.churn.state.preview",
+        "open",
+        "A",
+        MANAGER,
+        lambda w, u: w["a"].with_user(u).action_churn_preview_states(),
+    ),
+    (
+        "customer.churn.state.preview",
+        "open",
+        "B",
+        NONE,
+        lambda w, u: w["b"].with_user(u).action_churn_preview_states(),
+    ),
+    (
+        "customer.churn.state.preview.line",
+        "read",
+        "A",
+        MANAGER,
+        lambda w, u: wizard_of(
+            w, u, "customer.churn.state.preview", {"company_id": w["a"].id, "line_ids": [Command.create({})]}
+        ).line_ids.read(["cycle_count"]),
+    ),
     ("customer.churn.plan.visit", "create+plan", "A", COCKPIT, plan_visit),
     (
         "customer.churn.plan.visit",

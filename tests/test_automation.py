@@ -142,6 +142,19 @@ def test_first_run_and_back_dated_runs_plan_nothing(shop, today, shops, backup):
     assert not visits(shop.env, shops.values())
 
 
+@pytest.mark.parametrize(("basis", "visited"), [("cycle", "Weekly"), ("fixed", "Monthly")])
+def test_visits_follow_the_stored_state_on_each_basis(shop, today, rep, basis, visited):
+    """Five days ago both were active. Today, weekly (cycle 7) is 12 days without orders: at risk from
+    day 11 on its cycle, active on the fixed 15 days; monthly (cycle 40) is 16 days without orders:
+    at risk on the fixed 15 days, active until day 60 on its cycle."""
+    shop.company.write({"churn_auto_visit": True, "churn_auto_visit_segment": "general", "churn_state_basis": basis})
+    shops = {name: shop.customer(name, user_id=rep.id) for name in ("Weekly", "Monthly")}
+    shop.orders(shops["Weekly"], [today - timedelta(days=days) for days in (12, 19, 26)], 300)
+    shop.orders(shops["Monthly"], [today - timedelta(days=days) for days in (16, 56, 96)], 200)
+    run_twice(shop, today)
+    assert visits(shop.env, shops.values()).mapped("res_id") == [shops[visited].id]
+
+
 def test_automation_needs_a_segment(shop):
     with pytest.raises(ValidationError, match="value segment"):
         shop.company.write({"churn_auto_visit": True, "churn_auto_visit_segment": False})

@@ -212,3 +212,15 @@ def test_board_counts_every_one_of_100000_customers(env, shop, story):
     for matrix in board["matrices"]:
         assert sum(cell["count"] for row in matrix["rows"] for cell in row["cells"]) == 100006, matrix["key"]
     # The time is printed for information; bench/run measures it (a timed assertion would be flaky).
+
+
+def test_the_state_section_names_the_lines_of_the_basis(env):
+    """SPEC §3b: by default each customer's cycle, and R and C for the customers without one."""
+    hint = env["customer.churn.board"]._sections(env.company)["state"][1]
+    assert hint == (
+        "At risk after 1.5 of the customer's own order cycles without orders (at least 7 days), churned after 2. "
+        "Without an order cycle: At risk after 15 days without orders, churned after 30."
+    )
+    env.company.churn_state_basis = "fixed"
+    hint = env["customer.churn.board"]._sections(env.company)["state"][1]
+    assert hint == "At risk after 15 days without orders, churned after 30."

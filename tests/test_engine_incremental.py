@@ -79,3 +79,31 @@ def test_incremental_equals_full_after_random_edits(shop, today):
     incremental = snapshot(shop, customers)
     shop.recompute(as_of=today)
     assert incremental == snapshot(shop, customers)
+
+
+def late_order_gives_a_four_day_cycle(shop, today):
+    """A shop that ordered 16 and 12 days ago (no cycle yet), then an order of 8 days ago is confirmed."""
+    customer = shop.customer("Every four days")
+    shop.orders(customer, [today - timedelta(days=16), today - timedelta(days=12)])
+    shop.recompute(as_of=today)
+    figures = shop.figures(customer)
+    assert (figures.churn_state, figures.churn_at_risk_after, figures.churn_churned_after) == ("active", 15, 30)
+    shop.order(customer, today - timedelta(days=8))
+    commit_hooks(shop.env)
+    return shop.figures(customer)
+
+
+def test_a_refreshed_customer_gets_the_lines_of_its_new_cycle(shop, today):
+    """Cycle 4: at risk after max(7, ceil(1.5 x 4)) = 7 days, churned after max(8, 2 x 4) = 8: so
+    8 days without orders is churned, though fewer than the fixed 15."""
+    figures = late_order_gives_a_four_day_cycle(shop, today)
+    assert figures.churn_cycle_days == 4
+    assert (figures.churn_at_risk_after, figures.churn_churned_after) == (7, 8)
+    assert (figures.churn_state, figures.churn_newly_churned) == ("churned", True)
+
+
+def test_a_refresh_on_the_fixed_basis_keeps_the_fixed_lines(shop, today):
+    shop.company.churn_state_basis = "fixed"
+    figures = late_order_gives_a_four_day_cycle(shop, today)
+    assert figures.churn_cycle_days == 4
+    assert (figures.churn_state, figures.churn_at_risk_after, figures.churn_churned_after) == ("active", 15, 30)

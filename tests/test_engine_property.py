@@ -20,15 +20,22 @@ def boundary_days(config):
     p, r = config["period_days"], config["at_risk_days"]
     c = r + config["churned_gap"]
     month_edges = [(AS_OF - edge).days for edge in (M1, M2, M1 - timedelta(days=1), AS_OF.replace(day=1))]
-    lines = [r, c, c + p, p, 2 * p, 364, 365, *month_edges]
+    lines = [r, c, c + p, p, 2 * p, 364, 365, config["cycle_min_days"], *month_edges]
     return sorted({max(-5, line + delta) for line in lines for delta in (-1, 0, 1)})
 
 
 def histories(config):
     # Days inside the two ABC months, drawn often, make several customers share a month and
-    # hit the ABC lines exactly.
+    # hit the ABC lines exactly; short runs of days a few days apart give customers order cycles
+    # whose lines (SPEC §3b) fall inside the drawn days since the last order.
     abc_months = [(AS_OF - (month + timedelta(days=offset))).days for month in (M1, M2) for offset in (3, 10)]
-    day = st.one_of(st.integers(-5, 430), st.sampled_from(boundary_days(config)), st.sampled_from(abc_months))
+    rhythm = [start + step * k for start in (0, 5, 12) for step in (2, 3, 5, 7) for k in range(3)]
+    day = st.one_of(
+        st.integers(-5, 430),
+        st.sampled_from(boundary_days(config)),
+        st.sampled_from(abc_months),
+        st.sampled_from(rhythm),
+    )
     order = st.tuples(
         st.integers(0, 5),  # customer index
         day,  # days before as_of (negative: after it)
@@ -48,6 +55,11 @@ thresholds = st.fixed_dictionaries(
         "orders_plunge_count": st.integers(0, 2),
         "orders_rise_count": st.integers(0, 2),
         "cycle_multiplier": st.sampled_from([1.5, 2.0]),
+        "state_basis": st.sampled_from(["cycle", "fixed"]),
+        # k_r as a decimal whose product with a cycle floating point puts past a whole number.
+        "at_risk_cycles": st.sampled_from([1.0, 1.1, 1.5]),
+        "cycle_gap": st.sampled_from([0.5, 1.0]),
+        "cycle_min_days": st.integers(1, 10),
         "abc_a_percent": st.sampled_from([20, 30, 50]),
         "abc_b_percent": st.sampled_from([30, 50]),
         "bands": st.sampled_from([(5, 20, 50), (10, 30, 40), (34, 33, 33)]),
@@ -80,8 +92,9 @@ def test_engine_matches_the_spec(env, product, data, config):
 
 def check_example(env, product, history, config):
     company = env.company
-    spec = {k: v for k, v in config.items() if k not in ("churned_gap", "bands")}
+    spec = {k: v for k, v in config.items() if k not in ("churned_gap", "cycle_gap", "bands")}
     spec["churned_days"] = spec["at_risk_days"] + config["churned_gap"]
+    spec["churned_cycles"] = round(spec["at_risk_cycles"] + config["cycle_gap"], 2)
     very, important, general = config["bands"]
     spec.update(value_very_important_percent=very, value_important_percent=important, value_general_percent=general)
     company.write({f"churn_{key}": value for key, value in spec.items()})
@@ -110,7 +123,8 @@ def check_example(env, product, history, config):
 def actual_figures(p):
     return {
         "state": p.churn_state, "last": p.churn_last_order_date or None, "days_since": p.churn_days_since
-        if p.churn_state != "never" else None, "rev_cur": round(p.churn_revenue_current, 6),
+        if p.churn_state != "never" else None, "at_risk_after": p.churn_at_risk_after,
+        "churned_after": p.churn_churned_after, "rev_cur": round(p.churn_revenue_current, 6),
         "rev_prev": round(p.churn_revenue_previous, 6), "cnt_cur": p.churn_orders_current,
         "cnt_prev": p.churn_orders_previous, "newly_churned": p.churn_newly_churned,
         "traded_recently": p.churn_traded_recently, "not_traded_recently": p.churn_not_traded_recently,

@@ -84,11 +84,14 @@ def test_export_has_one_formatted_row_per_customer_and_totals(shop, today, custo
     assert (big["Days Since Visit"], quiet["Days Since Visit"]) == (2, None)
     assert new["Days Without Orders"] is None and new["Last Order Date"] is None
     assert "Sales Surge" in big["Flags"]
+    # Why each one is listed, in words (SPEC §10).
+    assert big["Why"].startswith("active: last order 3 days ago") and "sales surged from" in big["Why"]
+    assert new["Why"] == "never ordered"
     # Totals follow Excel's filter: SUBTOTAL over the rows, with the value already computed.
     assert sheet["A5"].value == "Total (3 customers)"
     assert sheet["H5"].value == 350 and sheet["I5"].value == 100 and sheet["J5"].value == 3
     assert sheet.freeze_panes == "B2"
-    assert sheet.auto_filter.ref == "A1:S4"
+    assert sheet.auto_filter.ref == "A1:T4"
     assert "#,##0.00" in sheet["H2"].number_format and shop.company.currency_id.symbol in sheet["H2"].number_format
     assert sheet["L2"].number_format == "yyyy-mm-dd"
 

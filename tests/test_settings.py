@@ -34,6 +34,10 @@ from common import days_ago
         {"churn_backtest_horizon_days": 0},
         {"churn_p_alive_threshold": 0},
         {"churn_p_alive_threshold": 1},
+        {"churn_at_risk_cycles": 0.9},
+        {"churn_at_risk_cycles": 2.0, "churn_churned_cycles": 2.0},
+        {"churn_at_risk_cycles": 2.5},
+        {"churn_cycle_min_days": 0},
     ],
 )
 def test_invalid_settings_are_refused(env, values):
@@ -53,6 +57,29 @@ def test_backtest_settings_default_to_sixty_days_and_three_tenths(env):
     assert (branch.churn_backtest_horizon_days, branch.churn_p_alive_threshold) == (60, 0.3)
 
 
+def test_companies_judge_churn_by_the_order_cycle_by_default(env):
+    """SPEC §3b: the installed company and a new one alike."""
+    branch = env["res.company"].create({"name": "Branch"})
+    for company in (env.company, branch):
+        basis = (company.churn_state_basis, company.churn_at_risk_cycles, company.churn_churned_cycles)
+        assert basis == ("cycle", 1.5, 2.0)
+        assert company.churn_cycle_min_days == 7
+
+
+def test_the_state_basis_reaches_the_engine(env):
+    env["res.config.settings"].create(
+        {
+            "churn_state_basis": "fixed",
+            "churn_at_risk_cycles": 1.25,
+            "churn_churned_cycles": 3.0,
+            "churn_cycle_min_days": 10,
+        }
+    ).execute()
+    settings = env.company._get_churn_settings()
+    assert (settings.state_basis, settings.at_risk_cycles, settings.churned_cycles) == ("fixed", 1.25, 3.0)
+    assert settings.cycle_min_days == 10
+
+
 def test_error_message_is_translated(env):
     env["res.lang"]._activate_lang("zh_CN")
     env["ir.module.module"]._load_module_terms(["customer_churn_cockpit"], ["zh_CN"])
@@ -60,6 +87,9 @@ def test_error_message_is_translated(env):
     with pytest.raises(ValidationError) as error:
         chinese.create({"churn_at_risk_days": 30, "churn_churned_days": 20}).execute()
     assert "流失" in str(error.value)
+    with pytest.raises(ValidationError) as error:
+        chinese.create({"churn_at_risk_cycles": 2.0, "churn_churned_cycles": 2.0}).execute()
+    assert "周期" in str(error.value)
 
 
 @pytest.fixture
@@ -114,6 +144,8 @@ TOO_LARGE = [
     ({"churn_orders_plunge_count": 10001}, "Order-Count Plunge (more than)", 10000),
     ({"churn_orders_rise_count": 10001}, "Order-Count Rise (more than)", 10000),
     ({"churn_cycle_multiplier": 101}, "Overdue After (order cycles)", 100),
+    ({"churn_churned_cycles": 101}, "Churned After (order cycles)", 100),
+    ({"churn_cycle_min_days": 3651}, "At Risk After at Least (days)", 3650),
     ({"churn_cycle_window_days": 3651}, "Order Cycle Window (days)", 3650),
     ({"churn_cycle_min_order_days": 367}, "Order Cycle Needs (order days)", 366),
     ({"churn_value_window_days": 3651}, "Value Segment Window (days)", 3650),
@@ -130,6 +162,9 @@ LARGEST = {
     "churn_orders_plunge_count": 10000,
     "churn_orders_rise_count": 10000,
     "churn_cycle_multiplier": 100,
+    "churn_at_risk_cycles": 99.5,
+    "churn_churned_cycles": 100,
+    "churn_cycle_min_days": 3650,
     "churn_cycle_window_days": 3650,
     "churn_cycle_min_order_days": 366,
     "churn_value_window_days": 3650,

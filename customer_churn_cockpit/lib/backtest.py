@@ -6,15 +6,13 @@ customer and day; every window of a replayed run is then cut by binary search, s
 costs a few passes over the customers, not a scan of the whole history.
 """
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
-from .classify import AGGREGATE_COLUMNS, classify_customers
+from .classify import AGGREGATE_COLUMNS, classify_customers, state_lines
 from .windows import Windows
 
 SIGNALS = (
@@ -28,7 +26,6 @@ SIGNALS = (
 )
 # Signals that need a fitted model: not available when no fit could be made.
 MODEL_SIGNALS = frozenset({"low_p_alive"})
-STATE_BASES = ("fixed", "cycle")
 REPLAY_STEP_DAYS = 7
 REPLAY_SPAN_DAYS = 364
 
@@ -47,40 +44,6 @@ def replay_dates(as_of, first_order_day, horizon):
     return [newest - timedelta(days=REPLAY_STEP_DAYS * k) for k in range(count)]
 
 
-def state_lines(cycle_days, settings, basis, at_risk_cycles=1.5, churned_cycles=2.0, cycle_min_days=7):
-    """The days since the last order from which each customer is at risk, and churned (SPEC §3b).
-
-    ``basis`` ``fixed``: R and C of the settings for everyone. ``cycle``: for a customer whose
-    cycle is set (not NaN), ``R_c = max(R_min, ceil(k_r * cycle))`` and
-    ``C_c = max(R_c + 1, ceil(k_c * cycle))``; the others keep R and C. The products are exact:
-    k_r and k_c are read as the decimals they are written as, the cycle as the float it is, so
-    1.5 x 7 = 10.5 gives 11 and 1.1 x 50 gives 55, not the 56 of 55.00000000000001.
-    Returns (at_risk_after, churned_after) as integer arrays.
-    """
-    if basis not in STATE_BASES:
-        raise ValueError(f"churn state basis must be one of {STATE_BASES}, not {basis!r}")
-    cycle = np.asarray(cycle_days, dtype=float)
-    at_risk = np.full(cycle.shape, settings.at_risk_days, dtype=np.int64)
-    churned = np.full(cycle.shape, settings.churned_days, dtype=np.int64)
-    if basis == "cycle":
-        has_cycle = ~np.isnan(cycle)
-        # Cycles are medians of whole days: a few hundred distinct values at most.
-        values, inverse = np.unique(cycle[has_cycle], return_inverse=True)
-        at_risk_factor, churned_factor = Fraction(str(at_risk_cycles)), Fraction(str(churned_cycles))
-        lines = np.array(
-            [_cycle_lines(Fraction(value), at_risk_factor, churned_factor, cycle_min_days) for value in values],
-            dtype=np.int64,
-        ).reshape(-1, 2)
-        at_risk[has_cycle] = lines[inverse, 0]
-        churned[has_cycle] = lines[inverse, 1]
-    return at_risk, churned
-
-
-def _cycle_lines(cycle, at_risk_factor, churned_factor, cycle_min_days):
-    at_risk = max(cycle_min_days, math.ceil(at_risk_factor * cycle))
-    return at_risk, max(at_risk + 1, math.ceil(churned_factor * cycle))
-
-
 def aggregates_as_of(order_days, day, settings):
     """The per-customer aggregates a run as of ``day`` would extract (AGGREGATES_QUERY's columns).
 
@@ -96,9 +59,6 @@ def backtest(
     horizon=60,
     p_alive_threshold=0.3,
     p_alive_for=None,
-    at_risk_cycles=1.5,
-    churned_cycles=2.0,
-    cycle_min_days=7,
 ):
     """One dict per signal of SPEC §11, counts summed over the replay dates.
 
@@ -111,12 +71,12 @@ def backtest(
     fit was possible that day. Such days are not counted for ``low_p_alive``; when no day had a
     fit (or there is no ``p_alive_for``), its counts and ratios are None: not available.
 
-    ``at_risk_cycles``, ``churned_cycles`` and ``cycle_min_days`` are k_r, k_c and R_min of §3b.
+    ``at_risk_fixed`` and ``at_risk_cycle`` draw the lines of §3b from ``settings`` (k_r, k_c
+    and R_min for the cycle), whichever basis the settings choose for the state.
     """
     history = _OrderHistory(order_days, until=_as_date(as_of))
     tallies = {signal: _Tally(signal) for signal in SIGNALS}
-    lines = {"at_risk_cycles": at_risk_cycles, "churned_cycles": churned_cycles, "cycle_min_days": cycle_min_days}
-    replay = _Replay(history, settings, horizon, lines, p_alive_threshold, p_alive_for)
+    replay = _Replay(history, settings, horizon, p_alive_threshold, p_alive_for)
     for day in replay_dates(as_of, history.first_day, horizon):
         population, lost, signals = replay.at(day)
         for signal, flagged in signals.items():
@@ -131,7 +91,6 @@ class _Replay:
     history: "_OrderHistory"
     settings: object
     horizon: int
-    lines: dict  # k_r, k_c and R_min of §3b, as state_lines takes them
     p_alive_threshold: float
     p_alive_for: object
 
@@ -146,8 +105,8 @@ class _Replay:
         days_since = figures["churn_days_since"].to_numpy()
         cycle = figures["churn_cycle_days"].to_numpy()
         signals = {
-            "at_risk_fixed": _at_risk(days_since, *state_lines(cycle, self.settings, "fixed", **self.lines)),
-            "at_risk_cycle": _at_risk(days_since, *state_lines(cycle, self.settings, "cycle", **self.lines)),
+            "at_risk_fixed": _at_risk(days_since, *state_lines(cycle, self.settings, "fixed")),
+            "at_risk_cycle": _at_risk(days_since, *state_lines(cycle, self.settings, "cycle")),
             "sales_plunge": figures["churn_sales_plunge"].to_numpy(bool),
             "orders_plunge": figures["churn_orders_plunge"].to_numpy(bool),
             "cycle_overdue": figures["churn_cycle_overdue"].to_numpy(bool),

@@ -5,12 +5,14 @@ The input is one row per customer, produced by one SQL pass over the sale orders
 over customers, no database, so the rules can be read and tested on their own.
 """
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
-from .vocabulary import FIGURE_NAMES, FIGURES
+from .vocabulary import FIGURE_NAMES, FIGURES, STATE_BASES
 
 # Guards float comparisons of money sums: a change of exactly 20% is a surge, even when
 # binary floating point puts 120 a hair under 100 * 1.2.
@@ -39,6 +41,10 @@ class ChurnSettings:
     period_days: int = 30
     at_risk_days: int = 15
     churned_days: int = 30
+    state_basis: str = "cycle"
+    at_risk_cycles: float = 1.5
+    churned_cycles: float = 2.0
+    cycle_min_days: int = 7
     sales_plunge_percent: float = 20.0
     sales_surge_percent: float = 20.0
     orders_plunge_count: int = 2
@@ -81,8 +87,11 @@ def classify_customers(aggregates, windows, settings, ranks=True):
         ("abc_revenue", "rev_month"),
     ):
         result[column] = agg[source].fillna(0)
-    result["churn_state"] = _churn_state(days_since, traded, settings)
-    _set_flags(result, agg, days_since, traded, settings)
+    at_risk_after, churned_after = state_lines(agg["cycle_days"], settings)
+    result["churn_at_risk_after"] = at_risk_after
+    result["churn_churned_after"] = churned_after
+    result["churn_state"] = _churn_state(days_since, traded, at_risk_after, churned_after)
+    _set_flags(result, agg, days_since, traded, settings, churned_after)
     _set_cycle(result, agg, days_since, settings)
     if ranks:
         _set_abc(result, agg, windows, settings)
@@ -116,11 +125,46 @@ def _empty_result(index):
     return frame
 
 
-def _churn_state(days_since, traded, settings):
+def state_lines(cycle_days, settings, basis=None):
+    """The days since the last order from which each customer is at risk, and churned (SPEC §3b).
+
+    ``basis`` (the settings' one when None) ``fixed``: R and C of the settings for everyone.
+    ``cycle``: for a customer whose cycle is set (not NaN), ``R_c = max(R_min, ceil(k_r * cycle))``
+    and ``C_c = max(R_c + 1, ceil(k_c * cycle))``; the others, a customer that never traded
+    among them, keep R and C. The products are exact: k_r and k_c are read as the decimals they
+    are written as, the cycle as the float it is, so 1.5 x 7 = 10.5 gives 11 and 1.1 x 50 gives
+    55, not the 56 of 55.00000000000001. Returns (at_risk_after, churned_after) as integer arrays.
+    """
+    basis = basis or settings.state_basis
+    if basis not in dict(STATE_BASES):
+        raise ValueError(f"churn state basis must be one of {list(dict(STATE_BASES))}, not {basis!r}")
+    cycle = np.asarray(cycle_days, dtype=float)
+    at_risk = np.full(cycle.shape, settings.at_risk_days, dtype=np.int64)
+    churned = np.full(cycle.shape, settings.churned_days, dtype=np.int64)
+    if basis == "cycle":
+        has_cycle = ~np.isnan(cycle)
+        # Cycles are medians of whole days: a few hundred distinct values at most.
+        values, inverse = np.unique(cycle[has_cycle], return_inverse=True)
+        factors = Fraction(str(settings.at_risk_cycles)), Fraction(str(settings.churned_cycles))
+        lines = np.array(
+            [_cycle_lines(Fraction(value), *factors, settings.cycle_min_days) for value in values],
+            dtype=np.int64,
+        ).reshape(-1, 2)
+        at_risk[has_cycle] = lines[inverse, 0]
+        churned[has_cycle] = lines[inverse, 1]
+    return at_risk, churned
+
+
+def _cycle_lines(cycle, at_risk_factor, churned_factor, cycle_min_days):
+    at_risk = max(cycle_min_days, math.ceil(at_risk_factor * cycle))
+    return at_risk, max(at_risk + 1, math.ceil(churned_factor * cycle))
+
+
+def _churn_state(days_since, traded, at_risk_after, churned_after):
     conditions = [
         ~traded,
-        days_since < settings.at_risk_days,
-        days_since < settings.churned_days,
+        days_since < at_risk_after,
+        days_since < churned_after,
     ]
     return pd.Series(
         np.select(conditions, ["never", "active", "at_risk"], default="churned"),
@@ -129,10 +173,10 @@ def _churn_state(days_since, traded, settings):
     )
 
 
-def _set_flags(result, agg, days_since, traded, settings):
+def _set_flags(result, agg, days_since, traded, settings, churned):
     rev_cur, rev_prev = agg["rev_cur"].fillna(0), agg["rev_prev"].fillna(0)
     cnt_cur, cnt_prev = agg["cnt_cur"].fillna(0), agg["cnt_prev"].fillna(0)
-    churned, period = settings.churned_days, settings.period_days
+    period = settings.period_days
     result["churn_newly_churned"] = traded & (days_since >= churned) & (days_since < churned + period)
     result["churn_traded_recently"] = cnt_cur >= 1
     # A customer with orders and none in the current window last ordered before it.

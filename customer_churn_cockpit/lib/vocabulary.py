@@ -22,6 +22,11 @@ VALUE_SEGMENTS = [
     ("general", "General"),
     ("dormant", "Dormant"),
 ]
+# What a customer's state lines are drawn from (SPEC §3b): its own order cycle, or R and C.
+STATE_BASES = [
+    ("cycle", "Each Customer's Order Cycle"),
+    ("fixed", "Fixed Days"),
+]
 
 # One per-customer figure of SPEC §8. ``kind`` is the Odoo field type; ``selection`` the keys and
 # labels of a selection; ``rank`` marks figures that compare a customer with all others, which
@@ -33,6 +38,8 @@ FIGURES = (
     Figure("churn_as_of", "date", "Figures As Of"),
     Figure("churn_last_order_date", "date", "Last Order Date"),
     Figure("churn_days_since", "integer", "Days Without Orders", aggregator="avg"),
+    Figure("churn_at_risk_after", "integer", "At Risk After (days)", aggregator="avg"),
+    Figure("churn_churned_after", "integer", "Churned After (days)", aggregator="avg"),
     Figure("churn_revenue_current", "float", "Sales, Current Period", aggregator="sum"),
     Figure("churn_revenue_previous", "float", "Sales, Previous Period", aggregator="sum"),
     Figure("churn_orders_current", "integer", "Orders, Current Period", aggregator="sum"),
@@ -47,6 +54,7 @@ FIGURES = (
     Figure("churn_cycle_days", "float", "Order Cycle (days)", aggregator="avg"),
     Figure("churn_next_order_date", "date", "Next Expected Order"),
     Figure("churn_cycle_overdue", "boolean", "Overdue on Order Cycle"),
+    Figure("churn_likely_lost", "boolean", "Likely Lost"),
     Figure("abc_tier", "selection", "ABC Tier", ABC_TIERS, rank=True),
     Figure("abc_tier_prev", "selection", "Previous ABC Tier", ABC_TIERS, rank=True),
     Figure("abc_trend", "selection", "ABC Trend", ABC_TRENDS, rank=True),

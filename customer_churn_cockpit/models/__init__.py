@@ -17,3 +17,4 @@ from . import sale_order
 from . import sale_order_line
 from . import mail_activity
 from . import loyalty_card
+from . import customer_churn_reason

@@ -20,6 +20,7 @@ STATE_TILES = (
     Tile("at_risk", "state", "churn_state", "at_risk", "at_risk_count", "down", "warning"),
     Tile("churned", "state", "churn_state", "churned", "churned_count", "down", "danger"),
     Tile("newly_churned", "state", "churn_newly_churned", True, "segment_counts:churn_newly_churned", "down", "danger"),
+    Tile("likely_lost", "state", "churn_likely_lost", True, "segment_counts:churn_likely_lost", "down", "danger"),
 )
 FLAG_TILES = tuple(
     Tile(field.removeprefix("churn_"), section, field, True, f"segment_counts:{field}", better, accent)
@@ -117,7 +118,8 @@ class CustomerChurnBoard(models.AbstractModel):
             "label": label,
             "count": figures[f"{tile.key}_count"],
             "change": self._run_count(latest, tile) - self._run_count(previous, tile) if previous else False,
-            "revenue_at_stake": figures[f"{tile.key}_revenue"],
+            "revenue_at_stake": figures[f"{tile.key}_at_stake"],
+            "revenue_previous": figures[f"{tile.key}_revenue"],
             "better": tile.better,
             "accent": tile.accent,
             "domain": [*self._company_domain(), (tile.field, "=", tile.value)],
@@ -153,15 +155,17 @@ class CustomerChurnBoard(models.AbstractModel):
     def _segment_figures(self, groups):
         """Count and sum every tile from the partners grouped by the fields the tiles read.
 
-        The revenue at stake is the previous period's sales (``churn_revenue_previous``) of the
-        segment's customers: what they bought before the current window, the business a
-        distributor stands to lose when they slip away (zero for those gone long ago).
+        A tile's money is its customers' revenue at stake (SPEC §9: what they usually buy in a
+        period less what they are expected to buy), with the previous period's sales beside it.
         """
-        figures = {"customers": sum(count for _values, count, _revenue in groups)}
+        figures = {"customers": sum(count for _values, count, _revenue, _stake in groups)}
         for tile in TILES:
-            members = [(count, revenue) for values, count, revenue in groups if values[tile.field] == tile.value]
-            figures[f"{tile.key}_count"] = sum(count for count, _revenue in members)
-            figures[f"{tile.key}_revenue"] = sum(revenue for _count, revenue in members)
+            members = [
+                (count, revenue, stake) for values, count, revenue, stake in groups if values[tile.field] == tile.value
+            ]
+            figures[f"{tile.key}_count"] = sum(count for count, _revenue, _stake in members)
+            figures[f"{tile.key}_revenue"] = sum(revenue for _count, revenue, _stake in members)
+            figures[f"{tile.key}_at_stake"] = sum(stake for _count, _revenue, stake in members)
         return figures
 
     @api.model
@@ -179,11 +183,17 @@ class CustomerChurnBoard(models.AbstractModel):
         names = sorted({tile.field for tile in TILES} | {"abc_tier", "abc_tier_prev"})
         values = [Figure._field_to_sql(query.table, name, query) for name in names]
         revenue = Figure._field_to_sql(query.table, "churn_revenue_previous", query)
+        stake = Figure._field_to_sql(query.table, "churn_revenue_at_stake", query)
         query.groupby = SQL(", ").join(values)
         rows = self.env.execute_query(
-            query.select(*values, SQL("COUNT(*)"), SQL("COALESCE(SUM(%s), 0)::float8", revenue))
+            query.select(
+                *values,
+                SQL("COUNT(*)"),
+                SQL("COALESCE(SUM(%s), 0)::float8", revenue),
+                SQL("COALESCE(SUM(%s), 0)::float8", stake),
+            )
         )
-        return [(dict(zip(names, row[:-2], strict=True)), row[-2], row[-1]) for row in rows]
+        return [(dict(zip(names, row[:-3], strict=True)), *row[-3:]) for row in rows]
 
     @api.model
     def _company_domain(self):
@@ -198,7 +208,7 @@ class CustomerChurnBoard(models.AbstractModel):
         values = dict(partner_fields["value_segment"]._description_selection(self.env))
         labels = {key: states[key] for key, _label in CHURN_STATES}
         labels.update({key: values[key] for key, _label in VALUE_SEGMENTS})
-        for tile in (*FLAG_TILES, STATE_TILES[-1]):
+        for tile in (*FLAG_TILES, *STATE_TILES[-2:]):
             labels[tile.key] = partner_fields[tile.field]._description_string(self.env)
         labels.update({f"tier_{tier.lower()}": self.env._("Tier %s", tier) for tier, _label in ABC_TIERS})
         return labels
@@ -210,14 +220,7 @@ class CustomerChurnBoard(models.AbstractModel):
         period = company.churn_period_days
         _ = self.env._
         return {
-            "state": (
-                partner_fields["churn_state"]._description_string(self.env),
-                _(
-                    "At risk after %(at_risk)s days without orders, churned after %(churned)s.",
-                    at_risk=company.churn_at_risk_days,
-                    churned=company.churn_churned_days,
-                ),
-            ),
+            "state": (partner_fields["churn_state"]._description_string(self.env), self._state_lines_text(company)),
             "activity": (
                 _("Order Activity"),
                 _("Orders in the last %s days, and each customer's own order cycle.", period),
@@ -232,6 +235,25 @@ class CustomerChurnBoard(models.AbstractModel):
                 _("Rank by sales over the last %s days.", company.churn_value_window_days),
             ),
         }
+
+    @api.model
+    def _state_lines_text(self, company):
+        """The lines the state is judged by (SPEC §3b), in the company's words."""
+        fixed = self.env._(
+            "At risk after %(at_risk)s days without orders, churned after %(churned)s.",
+            at_risk=company.churn_at_risk_days,
+            churned=company.churn_churned_days,
+        )
+        if company.churn_state_basis == "fixed":
+            return fixed
+        on_cycle = self.env._(
+            "At risk after %(at_risk)s of the customer's own order cycles without orders (at least %(days)s days), "
+            "churned after %(churned)s.",
+            at_risk=f"{company.churn_at_risk_cycles:g}",
+            churned=f"{company.churn_churned_cycles:g}",
+            days=company.churn_cycle_min_days,
+        )
+        return self.env._("%(on_cycle)s Without an order cycle: %(fixed)s", on_cycle=on_cycle, fixed=fixed)
 
     @api.model
     def _abc_matrix(self, groups):

@@ -190,6 +190,8 @@ class CustomerChurnEngine(models.AbstractModel):
         fits = None if partner_ids is None else self.env["customer.churn.run"]._get_live_fits(company)
         forecast, fits = forecast_customers(aggregates, as_of, settings.period_days, fits)
         result[list(FORECAST_COLUMNS)] = forecast.reindex(result.index)
+        # Likely lost: P(alive) under the company's threshold; no forecast, no verdict.
+        result["churn_likely_lost"] = (result["churn_p_alive"] < company.churn_p_alive_threshold).fillna(False)
         return result, fits
 
     def _is_backdated(self, company, as_of):

@@ -82,6 +82,17 @@ WITH {DAILY_CTES}, per_customer AS (
        AND card.create_date < %(orders_before)s
        AND %(coupon_scope)s
   GROUP BY holder.commercial_partner_id
+), sold_elsewhere AS (
+    -- Customers of another company (SPEC §1): a prospect of theirs is not a prospect here. One
+    -- pass over the other companies' orders; a per-prospect subquery would scan them once each.
+    SELECT DISTINCT buyer.commercial_partner_id AS partner_id
+      FROM sale_order so
+      JOIN res_partner buyer ON buyer.id = so.partner_id
+     WHERE so.state = 'sale'
+       AND so.company_id <> %(company_id)s
+       AND so.date_order < %(orders_before)s
+       AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date <= %(as_of)s
+       AND %(order_scope)s
 )
 SELECT partner.id AS partner_id,
        pc.first_day, pc.last_day, pc.rev_cur, pc.rev_prev, pc.cnt_cur, pc.cnt_prev,
@@ -92,19 +103,14 @@ SELECT partner.id AS partner_id,
   LEFT JOIN cycle ON cycle.partner_id = partner.id
   LEFT JOIN visits ON visits.partner_id = partner.id
   LEFT JOIN coupons ON coupons.partner_id = partner.id
+  LEFT JOIN sold_elsewhere ON sold_elsewhere.partner_id = partner.id
  WHERE {CUSTOMER_CONDITION}
    AND (pc.partner_id IS NOT NULL OR (
             -- a prospect nobody has sold to yet: the company's own, or shared (SPEC §1)
             partner.customer_rank > 0
         AND (partner.company_id IS NULL OR partner.company_id = %(company_id)s)
         -- its orders of this company would have put it in per_customer: only the others' count here
-        AND NOT EXISTS (SELECT 1 FROM res_partner contact
-                          JOIN sale_order other ON other.partner_id = contact.id
-                         WHERE contact.commercial_partner_id = partner.id
-                           AND other.company_id <> %(company_id)s
-                           AND other.state = 'sale'
-                           AND other.date_order < %(orders_before)s
-                           AND (other.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date <= %(as_of)s)))
+        AND sold_elsewhere.partner_id IS NULL))
    AND %(customer_scope)s
 """
 

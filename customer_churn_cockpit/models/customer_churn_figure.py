@@ -47,7 +47,8 @@ class CustomerChurnFigure(models.Model):
 
     _name = "customer.churn.figure"
     _description = "Customer Churn Figures"
-    _order = "churn_days_since desc, id"
+    # The segment lists put first what is most at stake (an empty forecast last), then the longest silence.
+    _order = "churn_revenue_at_stake desc nulls last, churn_days_since desc, id"
     _rec_name = "partner_id"
     _log_access = False
 
@@ -246,12 +247,11 @@ class CustomerChurnFigure(models.Model):
 
     @api.model
     def _replace_company_figures(self, company, result):
-        """Replace the company's rows with ``result`` (a full run): one COPY, one DELETE, one INSERT."""
+        """Replace the company's rows with ``result`` (a full run): one COPY, then the rows written."""
         cr = self.env.cr
         lock(cr, ChurnLock.FIGURES, company.id)
         with loaded_figures(cr, "churn_figure_load", result, FIGURE_NAMES) as load:
-            cr.execute(SQL("DELETE FROM customer_churn_figure WHERE company_id = %s", company.id))
-            self._insert_figures(company, load, SQL("TRUE"))
+            self._write_company_rows(company, load)
         self._invalidate_figures()
 
     @api.model
@@ -299,24 +299,51 @@ class CustomerChurnFigure(models.Model):
             )
         self._invalidate_figures()
 
-    def _insert_figures(self, company, source, condition):
-        """Insert the company's rows from table ``source`` (alias figures) where ``condition`` holds.
+    def _write_company_rows(self, company, source, refreshed=None):
+        """Make the company's rows those of table ``source`` (partner_id and every figure).
 
-        A partner deleted since the figures were computed is left out, so a merge or a deletion
-        during a run never makes it fail.
+        Rows are updated in place rather than deleted and inserted: a row keeps its id (a list a
+        user has open still finds it), and PostgreSQL checks no foreign key whose value stays. The
+        rows where ``refreshed`` holds (a condition on ``figures``) were refreshed since the source
+        was computed: they keep their fresher figures and get only the ranks.
         """
-        columns = SQL(", ").join(SQL.identifier(name) for name in FIGURE_NAMES)
-        self.env.cr.execute(
+        cr = self.env.cr
+        refreshed = refreshed or SQL("FALSE")
+        values = {"company": company.id, "source": source, "refreshed": refreshed}
+        # Customers the source lacks are no customers of the company any more.
+        cr.execute(
             SQL(
-                """INSERT INTO customer_churn_figure (company_id, partner_id, user_id, %s)
-                   SELECT %s, figures.partner_id, partner.user_id, %s
-                     FROM %s figures JOIN res_partner partner ON partner.id = figures.partner_id
-                    WHERE %s""",
-                columns,
-                company.id,
-                SQL(", ").join(SQL.identifier("figures", name) for name in FIGURE_NAMES),
-                source,
-                condition,
+                """DELETE FROM customer_churn_figure figures
+                    WHERE figures.company_id = %(company)s AND NOT %(refreshed)s
+                      AND NOT EXISTS (SELECT 1 FROM %(source)s src WHERE src.partner_id = figures.partner_id)""",
+                **values,
+            )
+        )
+        for columns, condition in ((FIGURE_NAMES, SQL("NOT %s", refreshed)), (RANK_COLUMNS, refreshed)):
+            cr.execute(
+                SQL(
+                    """UPDATE customer_churn_figure figures SET %(assign)s
+                         FROM %(source)s src
+                        WHERE figures.company_id = %(company)s AND figures.partner_id = src.partner_id
+                          AND %(condition)s""",
+                    assign=SQL(", ").join(SQL("%s = src.%s", SQL.identifier(n), SQL.identifier(n)) for n in columns),
+                    condition=condition,
+                    **values,
+                )
+            )
+        # New customers; a partner deleted since the figures were computed (merged, say) is left
+        # out, so a merge or a deletion during a run never makes it fail.
+        cr.execute(
+            SQL(
+                """INSERT INTO customer_churn_figure (company_id, partner_id, user_id, %(columns)s)
+                   SELECT %(company)s, src.partner_id, partner.user_id, %(src_columns)s
+                     FROM %(source)s src JOIN res_partner partner ON partner.id = src.partner_id
+                    WHERE NOT EXISTS (
+                          SELECT 1 FROM customer_churn_figure figures
+                           WHERE figures.company_id = %(company)s AND figures.partner_id = src.partner_id)""",
+                columns=SQL(", ").join(SQL.identifier(name) for name in FIGURE_NAMES),
+                src_columns=SQL(", ").join(SQL.identifier("src", name) for name in FIGURE_NAMES),
+                **values,
             )
         )
 
@@ -377,26 +404,7 @@ class CustomerChurnFigure(models.Model):
             staged["snapshot"],
         )
         staged_rows = SQL("(SELECT * FROM %s WHERE company_id = %s)", SQL.identifier(STAGE_TABLE), company.id)
-        cr.execute(
-            SQL(
-                "DELETE FROM customer_churn_figure figures WHERE figures.company_id = %s AND NOT %s",
-                company.id,
-                refreshed,
-            )
-        )
-        self._insert_figures(company, staged_rows, SQL("NOT %s", refreshed))
-        cr.execute(
-            SQL(
-                """UPDATE customer_churn_figure figures SET %s
-                     FROM %s staged
-                    WHERE staged.company_id = figures.company_id AND staged.partner_id = figures.partner_id
-                      AND figures.company_id = %s AND %s""",
-                SQL(", ").join(SQL("%s = staged.%s", SQL.identifier(n), SQL.identifier(n)) for n in RANK_COLUMNS),
-                SQL.identifier(STAGE_TABLE),
-                company.id,
-                refreshed,
-            )
-        )
+        self._write_company_rows(company, staged_rows, refreshed)
         cr.execute(
             SQL("UPDATE %s SET applied = true WHERE company_id = %s", SQL.identifier(STAGE_RUN_TABLE), company.id)
         )

@@ -2,13 +2,17 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
 from ..lib import ChurnSettings
-from ..lib.vocabulary import VALUE_SEGMENTS
+from ..lib.vocabulary import STATE_BASES, VALUE_SEGMENTS
 
 # Company field -> ChurnSettings attribute: one place maps the settings page to the engine.
 SETTINGS_FIELDS = {
     "churn_period_days": "period_days",
     "churn_at_risk_days": "at_risk_days",
     "churn_churned_days": "churned_days",
+    "churn_state_basis": "state_basis",
+    "churn_at_risk_cycles": "at_risk_cycles",
+    "churn_churned_cycles": "churned_cycles",
+    "churn_cycle_min_days": "cycle_min_days",
     "churn_sales_plunge_percent": "sales_plunge_percent",
     "churn_sales_surge_percent": "sales_surge_percent",
     "churn_orders_plunge_count": "orders_plunge_count",
@@ -29,6 +33,8 @@ SETTINGS_MAXIMUMS = {
     "churn_period_days": 3650,
     "churn_at_risk_days": 3650,
     "churn_churned_days": 3650,
+    "churn_churned_cycles": 100,
+    "churn_cycle_min_days": 3650,
     "churn_sales_surge_percent": 1000,
     "churn_orders_plunge_count": 10000,
     "churn_orders_rise_count": 10000,
@@ -75,6 +81,33 @@ class ResCompany(models.Model):
         string="Churned After (days)",
         default=DEFAULTS.churned_days,
         help="A customer whose last order is at least this many days old is churned (已流失).",
+    )
+    churn_state_basis = fields.Selection(
+        STATE_BASES,
+        string="Judge Churn By",
+        required=True,
+        default=DEFAULTS.state_basis,
+        help="Each customer's order cycle: a customer with an order cycle is at risk, then churned, after "
+        "this many of its own cycles; the others after the days above. Fixed days: the days above for "
+        "every customer.",
+    )
+    churn_at_risk_cycles = fields.Float(
+        string="At Risk After (order cycles)",
+        default=DEFAULTS.at_risk_cycles,
+        help="On the order-cycle basis, a customer is at risk after this many of its own order cycles "
+        "without an order, rounded up to whole days.",
+    )
+    churn_churned_cycles = fields.Float(
+        string="Churned After (order cycles)",
+        default=DEFAULTS.churned_cycles,
+        help="On the order-cycle basis, a customer is churned after this many of its own order cycles "
+        "without an order, rounded up to whole days, and at least one day after it is at risk.",
+    )
+    churn_cycle_min_days = fields.Integer(
+        string="At Risk After at Least (days)",
+        default=DEFAULTS.cycle_min_days,
+        help="On the order-cycle basis, no customer is at risk sooner than this many days after its last "
+        "order, however short its cycle.",
     )
     churn_sales_plunge_percent = fields.Float(
         string="Sales Plunge (%)",
@@ -225,6 +258,14 @@ class ResCompany(models.Model):
                 _("At-risk days must be at least 1 and fewer than churned days."),
             ),
             (
+                1 <= self.churn_at_risk_cycles < self.churn_churned_cycles,
+                _("At-risk order cycles must be at least 1 and fewer than churned order cycles."),
+            ),
+            (
+                self.churn_cycle_min_days >= 1,
+                _("The fewest days before a customer on its order cycle is at risk must be at least 1."),
+            ),
+            (
                 0 < self.churn_sales_plunge_percent < 100,
                 _("The sales plunge percentage must be between 0 and 100 (both excluded)."),
             ),
@@ -320,6 +361,13 @@ class ResCompany(models.Model):
 
     def action_churn_recompute_now(self):
         return self.env["customer.churn.recompute"].create({"company_ids": self.ids}).action_recompute()
+
+    def action_churn_preview_states(self):
+        """How many customers each basis would put in each state today, on the company's settings."""
+        self.ensure_one()
+        if not self.env.su:
+            self._check_churn_manager_companies()
+        return self.env["customer.churn.state.preview"]._action_open(self, self._get_churn_settings())
 
     def _get_churn_settings(self):
         """The company's thresholds as the engine's plain settings object."""

@@ -7,6 +7,10 @@ class ResConfigSettings(models.TransientModel):
     churn_period_days = fields.Integer(related="company_id.churn_period_days", readonly=False)
     churn_at_risk_days = fields.Integer(related="company_id.churn_at_risk_days", readonly=False)
     churn_churned_days = fields.Integer(related="company_id.churn_churned_days", readonly=False)
+    churn_state_basis = fields.Selection(related="company_id.churn_state_basis", readonly=False)
+    churn_at_risk_cycles = fields.Float(related="company_id.churn_at_risk_cycles", readonly=False)
+    churn_churned_cycles = fields.Float(related="company_id.churn_churned_cycles", readonly=False)
+    churn_cycle_min_days = fields.Integer(related="company_id.churn_cycle_min_days", readonly=False)
     churn_sales_plunge_percent = fields.Float(related="company_id.churn_sales_plunge_percent", readonly=False)
     churn_sales_surge_percent = fields.Float(related="company_id.churn_sales_surge_percent", readonly=False)
     churn_orders_plunge_count = fields.Integer(related="company_id.churn_orders_plunge_count", readonly=False)
@@ -45,3 +49,12 @@ class ResConfigSettings(models.TransientModel):
     def action_churn_recompute_now(self):
         self.execute()
         return self.env["customer.churn.recompute"].create({"company_ids": self.company_id.ids}).action_recompute()
+
+    def action_churn_preview_states(self):
+        """How many customers each basis would put in each state today, on the settings on screen.
+
+        Like every button of the settings page, this one runs on saved settings: the page saves
+        what is on screen first (related fields write through to the company when the settings
+        record is created), so the preview counts on exactly those values.
+        """
+        return self.company_id.action_churn_preview_states()

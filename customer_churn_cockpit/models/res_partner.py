@@ -42,6 +42,12 @@ class ResPartner(models.Model):
     )
     # The figures of SPEC §8 on the partner, declared from the one vocabulary (lib/vocabulary.py).
     locals().update({figure.name: partner_figure_field(figure) for figure in FIGURES})
+    churn_reason = fields.Char(
+        string="Why",
+        compute="_compute_churn_figures",
+        groups=COCKPIT_USERS,
+        help="Each rule that holds for the customer, with its figures, in your language.",
+    )
     churn_days_since_visit = fields.Integer(
         string="Days Since Visit",
         compute="_compute_churn_days_since_visit",
@@ -62,7 +68,7 @@ class ResPartner(models.Model):
             raise AccessError(_("The churn figures are computed by the cockpit and cannot be changed by hand."))
         return super().write(vals)
 
-    @api.depends_context("company")
+    @api.depends_context("company", "lang")
     def _compute_churn_figures(self):
         Figure = self.env["customer.churn.figure"]
         figures = Figure.search_fetch(
@@ -73,6 +79,7 @@ class ResPartner(models.Model):
             figure = by_partner.get(partner._origin.id, Figure)
             for name in FIGURE_NAMES:
                 partner[name] = figure[name]
+            partner.churn_reason = figure.churn_reason
 
     def _search_churn_figure(self, name, operator, value):
         """Partners by a figure of the current company, through its rows the user may read."""

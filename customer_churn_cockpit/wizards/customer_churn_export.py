@@ -28,6 +28,7 @@ COLUMNS = [
     ("churn_last_visit_date", "date"),
     ("churn_days_since_visit", "integer"),
     ("churn_last_coupon_date", "date"),
+    ("churn_reason", "text"),
 ]
 FLAGS = [
     "churn_newly_churned",

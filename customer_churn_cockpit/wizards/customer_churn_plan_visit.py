@@ -1,5 +1,7 @@
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 
 from ..models.churn_sql import ChurnLock, lock
@@ -50,8 +52,12 @@ class CustomerChurnPlanVisit(models.TransientModel):
             held_back = set(control)
             planned = [(partner, user) for partner, user in planned if partner.id not in held_back]
             skipped[_("held back as the control group")] = control
+        reasons = self._visit_reasons(planned)
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
-            [self._prepare_activity_vals(partner, user) for partner, user in planned]
+            [
+                self._prepare_activity_vals(partner, user, reasons[user.lang].get(partner.id))
+                for partner, user in planned
+            ]
         )
         self._record_action("visit", company, treated, control, seed)
         return planned, skipped
@@ -95,7 +101,26 @@ class CustomerChurnPlanVisit(models.TransientModel):
         )
         return set(activities.mapped("res_id"))
 
-    def _prepare_activity_vals(self, partner, user):
+    def _visit_reasons(self, planned):
+        """{salesperson's language: {customer id: why it is flagged}}: each visit's note says why,
+        in the language of the salesperson who makes it; one batch read per language."""
+        by_lang = defaultdict(list)
+        for partner, user in planned:
+            by_lang[user.lang].append(partner.id)
+        reasons = defaultdict(dict)
+        for lang, ids in by_lang.items():
+            partners = self.env["res.partner"].browse(ids).with_context(lang=lang)
+            reasons[lang] = {
+                partner.id: partners.env._("Why: %s", partner.churn_reason)
+                for partner in partners
+                if partner.churn_reason
+            }
+        return reasons
+
+    def _prepare_activity_vals(self, partner, user, why=False):
+        note = self.note or ""
+        if why:
+            note = Markup("<p>%s</p>%s") % (why, note)
         return {
             "res_model_id": self.env["ir.model"]._get_id("res.partner"),
             "res_id": partner.id,
@@ -103,5 +128,5 @@ class CustomerChurnPlanVisit(models.TransientModel):
             "user_id": user.id,
             "date_deadline": self.date_deadline,
             "summary": self.summary,
-            "note": self.note,
+            "note": note or False,
         }

@@ -5,7 +5,7 @@ with a slow loop over plain dates built on ``spec_reference`` (SPEC §3-§6, ind
 """
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -20,7 +20,6 @@ from odoo.addons.customer_churn_cockpit.lib.backtest import (
     aggregates_as_of,
     backtest,
     replay_dates,
-    state_lines,
 )
 from odoo.addons.customer_churn_cockpit.lib.classify import ChurnSettings
 
@@ -61,65 +60,6 @@ def test_no_replay_before_the_first_order_day():
     assert replay_dates(D("2025-06-30"), D("2025-04-18"), 60) == [D("2025-05-01"), D("2025-04-24")]
     assert replay_dates(D("2025-06-30"), D("2025-05-02"), 60) == []
     assert replay_dates(D("2025-06-30"), None, 60) == []
-
-
-# State lines (SPEC §3b) ---------------------------------------------------------------------
-
-DEFAULTS = ChurnSettings()  # R = 15, C = 30
-
-
-def lines(cycle, basis="cycle", **factors):
-    at_risk, churned = state_lines(np.array([cycle], dtype=float), DEFAULTS, basis, **factors)
-    return int(at_risk[0]), int(churned[0])
-
-
-@pytest.mark.parametrize(
-    ("cycle", "expected"),
-    [
-        (10, (15, 20)),  # 1.5 x 10 = 15 exactly: not 16
-        (7, (11, 14)),  # 1.5 x 7 = 10.5 -> 11
-        (7.5, (12, 15)),  # 11.25 -> 12; 2 x 7.5 = 15
-        (5, (8, 10)),  # 7.5 -> 8, above R_min
-        (4, (7, 8)),  # 6 -> R_min 7; 8 = 2 x 4 = R_c + 1
-        (3, (7, 8)),  # 4.5 -> 5 -> R_min 7; 2 x 3 = 6 -> R_c + 1 = 8
-        (20, (30, 40)),
-    ],
-)
-def test_cycle_lines(cycle, expected):
-    assert lines(cycle) == expected
-
-
-def test_a_customer_without_cycle_keeps_the_fixed_lines():
-    assert lines(np.nan) == (15, 30)
-
-
-def test_fixed_basis_ignores_the_cycle():
-    assert lines(10, basis="fixed") == (15, 30)
-    assert lines(np.nan, basis="fixed") == (15, 30)
-
-
-def test_products_are_exact_where_floating_point_is_not():
-    """1.1 x 50 and 2.2 x 25 are 55.00000000000001 in floating point: the lines are 55, not 56."""
-    assert lines(50, at_risk_cycles=1.1, churned_cycles=2.0) == (55, 100)
-    assert lines(25, at_risk_cycles=1.5, churned_cycles=2.2) == (38, 55)
-
-
-def test_fewest_at_risk_days():
-    assert lines(2, cycle_min_days=1) == (3, 4)
-    assert lines(2, cycle_min_days=7) == (7, 8)
-    assert lines(10, cycle_min_days=16) == (16, 20)
-    assert lines(10, cycle_min_days=20) == (20, 21)
-
-
-def test_state_lines_take_a_series_with_gaps():
-    at_risk, churned = state_lines(pd.Series([None, 10.0, 7.0]), DEFAULTS, "cycle")
-    assert at_risk.tolist() == [15, 15, 11]
-    assert churned.tolist() == [30, 20, 14]
-
-
-def test_an_unknown_basis_is_refused():
-    with pytest.raises(ValueError):
-        state_lines([10.0], DEFAULTS, "weekly")
 
 
 # Aggregates of a replayed run ---------------------------------------------------------------
@@ -352,9 +292,9 @@ def test_nothing_to_replay(history):
 # Property: the library against a slow loop over plain dates --------------------------------
 
 
-def reference_backtest(days, as_of, s, horizon, cycle_factors):
+def reference_backtest(days, as_of, s, horizon):
     """SPEC §11 in plain Python: ``days`` maps customer -> {day: (amount, orders)}."""
-    k_r, k_c, r_min = cycle_factors
+    k_r, k_c, r_min = s.at_risk_cycles, s.churned_cycles, s.cycle_min_days
     first = min((day for history in days.values() for day in history), default=None)
     dates = []
     day = as_of - timedelta(days=horizon)
@@ -364,7 +304,8 @@ def reference_backtest(days, as_of, s, horizon, cycle_factors):
     tally = {signal: dict.fromkeys(("population", "flagged", "lost", "hits"), 0) for signal in MODEL_FREE_SIGNALS}
     for d in dates:
         customers = [c for c, history in days.items() if min(history) <= d]
-        figures = reference_figures(customers, reference_orders(days, d), d, asdict(s))
+        # The state of the fixed table; the cycle's lines are drawn here.
+        figures = reference_figures(customers, reference_orders(days, d), d, asdict(replace(s, state_basis="fixed")))
         for c in customers:
             history = days[c]
             if not any(d - timedelta(days=horizon - 1) <= x <= d for x in history):
@@ -435,25 +376,22 @@ def scenario(draw):
         sales_plunge_percent=draw(st.sampled_from([10, 20, 50])),
         orders_plunge_count=draw(st.integers(0, 2)),
         cycle_multiplier=draw(st.sampled_from([1.5, 2.0])),
+        state_basis=draw(st.sampled_from(["cycle", "fixed"])),
     )
     k_r = draw(st.sampled_from([1.0, 1.25, 1.5]))
     k_c = draw(st.sampled_from([k_r + 0.5, 2.0, 2.5]))
-    factors = (k_r, k_c, draw(st.integers(1, 10)))
+    s = replace(s, at_risk_cycles=k_r, churned_cycles=k_c, cycle_min_days=draw(st.integers(1, 10)))
     as_of = AS_OF + timedelta(days=draw(st.integers(0, 40)))
-    return draw(histories), as_of, s, draw(st.integers(5, 40)), factors
+    return draw(histories), as_of, s, draw(st.integers(5, 40))
 
 
 # Each example replays about twenty runs through classify_customers: 40 keep it under 20 s.
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario())
 def test_backtest_agrees_with_a_slow_reference(case):
-    days, as_of, s, horizon, factors = case
-    frame = frame_of(days)
-    k_r, k_c, r_min = factors
-    rows = by_signal(
-        backtest(frame, as_of, s, horizon=horizon, at_risk_cycles=k_r, churned_cycles=k_c, cycle_min_days=r_min)
-    )
-    replayed, expected = reference_backtest(days, as_of, s, horizon, factors)
+    days, as_of, s, horizon = case
+    rows = by_signal(backtest(frame_of(days), as_of, s, horizon=horizon))
+    replayed, expected = reference_backtest(days, as_of, s, horizon)
     for signal, tally in expected.items():
         assert counts(rows[signal]) == {"replay_dates": replayed, **tally}, signal
         flagged, lost, population = tally["flagged"], tally["lost"], tally["population"]

@@ -14,13 +14,15 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from odoo.addons.customer_churn_cockpit.lib.classify import ChurnSettings, classify_customers
+from odoo.addons.customer_churn_cockpit.lib.classify import ChurnSettings, classify_customers, state_lines
 from odoo.addons.customer_churn_cockpit.lib.vocabulary import FIGURE_NAMES, FLAG_COLUMNS, RANK_COLUMNS
 from odoo.addons.customer_churn_cockpit.lib.windows import Windows
 
 D = date.fromisoformat
 AS_OF = D("2025-06-30")
-DEFAULTS = ChurnSettings()  # P = 30, R = 15, C = 30, 20% sales, 2 orders, 2 cycles, 30/50/20, 5/20/50
+# P = 30, R = 15, C = 30, on each customer's cycle: k_r 1.5, k_c 2, R_min 7; 20% sales, 2 orders,
+# 2 cycles, 30/50/20, 5/20/50
+DEFAULTS = ChurnSettings()
 NAN = math.nan
 
 # The aggregates as models/customer_churn_extract.py types them.
@@ -218,16 +220,165 @@ def test_state_with_other_lines():
     assert states == {6: "active", 7: "at_risk", 59: "at_risk", 60: "churned"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SPEC §3b: the default churn_state_basis is 'cycle', which classify_customers does not "
-    "implement (ChurnSettings has no basis, k_r, k_c nor R_min): a customer ordering every 10 days "
-    "is churned after C_c = max(R_c + 1, ceil(2.0 x 10)) = 20 days, classify says at_risk (C = 30)",
-)
+def test_the_lines_of_the_fixed_table():
+    """Without a cycle, the lines are R and C, and stored with every customer."""
+    figures = classify(customer(1, days_since=3), never_traded(2))
+    assert figures["churn_at_risk_after"].to_dict() == {1: 15, 2: 15}
+    assert figures["churn_churned_after"].to_dict() == {1: 30, 2: 30}
+
+
+# Churn state by each customer's own order cycle (SPEC §3b): k_r = 1.5, k_c = 2.0, R_min = 7 ----
+
+FIXED = ChurnSettings(state_basis="fixed")
+
+
+def ordering_every(cycle_days, *days, **settings):
+    """The state of one customer per number of days since its last order, all on a cycle of
+    ``cycle_days``, with that number as its id."""
+    shops = [customer(days_since, days_since=days_since, cycle_days=cycle_days) for days_since in days]
+    return by_partner("churn_state", *shops, settings=ChurnSettings(**settings))
+
+
+def lines_of(cycle_days, **settings):
+    """(churn_at_risk_after, churned_after) of a customer with this cycle, as classify stores them."""
+    figures = classify(customer(1, days_since=3, cycle_days=cycle_days), settings=ChurnSettings(**settings)).loc[1]
+    return int(figures["churn_at_risk_after"]), int(figures["churn_churned_after"])
+
+
 def test_by_default_a_customer_with_a_cycle_churns_after_two_cycles():
     figures = classify(customer(1, days_since=20, cycle_days=10.0)).loc[1]
     assert figures["churn_state"] == "churned"
     assert figures["churn_newly_churned"]
+    assert (figures["churn_at_risk_after"], figures["churn_churned_after"]) == (15, 20)
+
+
+@pytest.mark.parametrize(
+    ("cycle", "expected"),
+    [
+        (10, (15, 20)),  # 1.5 x 10 = 15 exactly: not 16
+        (7, (11, 14)),  # 1.5 x 7 = 10.5 -> 11
+        (7.5, (12, 15)),  # 11.25 -> 12; 2 x 7.5 = 15
+        (5, (8, 10)),  # 7.5 -> 8, above R_min
+        (4, (7, 8)),  # 6 -> R_min 7; 8 = 2 x 4 = R_c + 1
+        (3, (7, 8)),  # 4.5 -> 5 -> R_min 7; 2 x 3 = 6 -> R_c + 1 = 8
+        (20, (30, 40)),
+    ],
+)
+def test_cycle_lines(cycle, expected):
+    assert lines_of(float(cycle)) == expected
+
+
+def test_a_ten_day_cycle_is_at_risk_on_day_fifteen_exactly():
+    """1.5 x 10 = 15 exactly: at risk from day 15, not 16; churned from 2 x 10 = 20."""
+    states = ordering_every(10.0, 14, 15, 19, 20)
+    assert states == {14: "active", 15: "at_risk", 19: "at_risk", 20: "churned"}
+
+
+def test_half_a_day_of_line_rounds_up():
+    """A weekly shop: 1.5 x 7 = 10.5 -> at risk from day 11; 2 x 7 = 14 -> churned from day 14."""
+    assert lines_of(7.0) == (11, 14)
+    assert ordering_every(7.0, 10, 11, 13, 14) == {10: "active", 11: "at_risk", 13: "at_risk", 14: "churned"}
+
+
+def test_a_half_day_cycle_rounds_each_line_up():
+    """A cycle of 7.5 days: 1.5 x 7.5 = 11.25 -> 12; 2 x 7.5 = 15."""
+    assert lines_of(7.5) == (12, 15)
+    assert ordering_every(7.5, 11, 12, 14, 15) == {11: "active", 12: "at_risk", 14: "at_risk", 15: "churned"}
+
+
+def test_a_product_of_decimals_is_not_rounded_past_its_value():
+    """1.1 x 10 is 11.000000000000002 in floating point: the line is 11, not 12; 2.2 x 25 = 55."""
+    assert lines_of(10.0, at_risk_cycles=1.1) == (11, 20)
+    assert lines_of(25.0, churned_cycles=2.2) == (38, 55)
+    assert ordering_every(10.0, 10, 11, at_risk_cycles=1.1) == {10: "active", 11: "at_risk"}
+
+
+def test_a_shop_ordering_every_few_days_is_at_risk_after_the_fewest_days():
+    """A 3-day cycle: 1.5 x 3 = 4.5 -> 5, below R_min = 7; churned 2 x 3 = 6 would come before,
+    so one day after: 8."""
+    assert lines_of(3.0) == (7, 8)
+    assert ordering_every(3.0, 6, 7, 8) == {6: "active", 7: "at_risk", 8: "churned"}
+
+
+def test_the_fewest_at_risk_days_follow_the_setting():
+    assert lines_of(2.0, cycle_min_days=1) == (3, 4)
+    assert lines_of(10.0, cycle_min_days=16) == (16, 20)
+    assert ordering_every(3.0, 4, 5, 6, cycle_min_days=1) == {4: "active", 5: "at_risk", 6: "churned"}
+
+
+def test_churned_one_day_after_at_risk_when_the_cycle_lines_meet():
+    """R_min = 20 over a 10-day cycle: at risk from day 20, which is also 2 cycles: churned from 21."""
+    assert lines_of(10.0, cycle_min_days=20) == (20, 21)
+    assert ordering_every(10.0, 19, 20, 21, cycle_min_days=20) == {19: "active", 20: "at_risk", 21: "churned"}
+    # k_r 1.9 and k_c 2 over a daily cycle: ceil(1.9) and ceil(2.0) are both 2.
+    assert lines_of(1.0, at_risk_cycles=1.9, cycle_min_days=1) == (2, 3)
+
+
+def test_a_monthly_shop_is_active_past_the_fixed_lines():
+    """A 40-day cycle: at risk from day 60, churned from 80, where the fixed table says 15 and 30."""
+    assert lines_of(40.0) == (60, 80)
+    assert ordering_every(40.0, 30, 59, 60, 79, 80) == {
+        30: "active",
+        59: "active",
+        60: "at_risk",
+        79: "at_risk",
+        80: "churned",
+    }
+
+
+def test_a_customer_without_a_cycle_keeps_the_fixed_lines():
+    """Fewer than 3 order days in the year, or none: R = 15 and C = 30, stored as its lines."""
+    shops = [*last_ordered_days_ago(14, 15, 29, 30), never_traded(-1)]
+    figures = classify(*shops)
+    assert as_dict(figures["churn_state"]) == {14: "active", 15: "at_risk", 29: "at_risk", 30: "churned", -1: "never"}
+    assert set(figures["churn_at_risk_after"]) == {15}
+    assert set(figures["churn_churned_after"]) == {30}
+
+
+def test_newly_churned_on_the_customer_own_line():
+    """C_c = 20 on a 10-day cycle: newly churned from day 20 to day 20 + P - 1 = 49."""
+    shops = [customer(days, days_since=days, cycle_days=10.0) for days in (19, 20, 49, 50)]
+    assert by_partner("churn_newly_churned", *shops) == {19: False, 20: True, 49: True, 50: False}
+    assert by_partner("churn_newly_churned", *shops, settings=FIXED) == {19: False, 20: False, 49: True, 50: True}
+
+
+def test_the_fixed_basis_ignores_the_cycle():
+    shops = [customer(days, days_since=days, cycle_days=10.0) for days in (14, 15, 20, 29, 30)]
+    figures = classify(*shops, never_traded(-1), settings=FIXED)
+    assert as_dict(figures["churn_state"]) == {
+        14: "active",
+        15: "at_risk",
+        20: "at_risk",
+        29: "at_risk",
+        30: "churned",
+        -1: "never",
+    }
+    assert set(figures["churn_at_risk_after"]) == {15}
+    assert set(figures["churn_churned_after"]) == {30}
+    assert as_dict(figures["churn_cycle_days"])[20] == 10.0  # the cycle is still shown
+
+
+def test_the_fixed_basis_follows_r_and_c():
+    settings = ChurnSettings(state_basis="fixed", at_risk_days=7, churned_days=60)
+    assert lines_of(10.0, state_basis="fixed", at_risk_days=7, churned_days=60) == (7, 60)
+    assert by_partner("churn_state", customer(1, days_since=25, cycle_days=10.0), settings=settings) == {1: "at_risk"}
+
+
+def test_state_lines_take_a_series_with_gaps():
+    at_risk, churned = state_lines(pd.Series([None, 10.0, 7.0]), DEFAULTS)
+    assert at_risk.tolist() == [15, 15, 11]
+    assert churned.tolist() == [30, 20, 14]
+
+
+def test_state_lines_of_the_other_basis_than_the_settings():
+    """The backtest draws both bases' lines with the same settings."""
+    assert state_lines([10.0], DEFAULTS, "fixed")[0].tolist() == [15]
+    assert state_lines([10.0], FIXED, "cycle")[1].tolist() == [20]
+
+
+def test_an_unknown_basis_is_refused():
+    with pytest.raises(ValueError):
+        state_lines([10.0], DEFAULTS, "weekly")
 
 
 # Flags (SPEC §4) ----------------------------------------------------------------------------

@@ -64,17 +64,24 @@ export class ChurnTile extends Component {
     }
 
     /** Compact amounts ("¥ 420", "¥ 12.5k"): a tile has room for a few characters only. */
-    get revenueText() {
-        const amount = this.props.tile.revenue_at_stake;
+    compactAmount(amount) {
         return formatCurrency(amount, this.props.currencyId, {
             humanReadable: true,
             digits: [69, Math.abs(amount) < 1000 ? 0 : 1],
         });
     }
 
+    get revenueText() {
+        return this.compactAmount(this.props.tile.revenue_at_stake);
+    }
+
+    get previousText() {
+        return this.compactAmount(this.props.tile.revenue_previous);
+    }
+
     get revenueTitle() {
         return _t(
-            "Sales of these customers in the previous period: the business at stake if they slip away."
+            "Revenue at stake: what these customers usually buy in a period, less what they are expected to buy. Below it, their sales in the previous period."
         );
     }
 
