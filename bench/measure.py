@@ -1,5 +1,6 @@
 """One benchmark step in a fresh process: ``generate DB CUSTOMERS ORDERS``, ``measure DB``,
-``alongside DB`` (users working during a scheduled recompute) or ``cron DB`` (one scheduled run)."""
+``alongside DB`` (users working during a scheduled recompute), ``cron DB`` (one scheduled run) or
+``phases DB`` (where a full run's time goes)."""
 
 import json
 import os
@@ -11,6 +12,8 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+
+from lxml import etree
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -91,6 +94,7 @@ def naive(env, company, as_of):
     partners = env["res.partner"].search([("customer_rank", ">", 0)], limit=NAIVE_SAMPLE)
     Order, Activity, Card = env["sale.order"], env["mail.activity"].with_context(active_test=False), env["loyalty.card"]
     visit_type = env["mail.activity.type"]._get_churn_visit_type()
+    Figure = env["customer.churn.figure"]
     last_month = (as_of.replace(day=1) - timedelta(days=1)).replace(day=1)
 
     def figures_of(orders, visit, coupon):
@@ -127,7 +131,12 @@ def naive(env, company, as_of):
                 order="date_done desc", limit=1,
             )  # fmt: skip
             coupon = Card.search([("partner_id", "child_of", partner.id)], order="create_date desc", limit=1)
-            partner.with_company(company).write(figures_of(orders, visit, coupon))
+            values = figures_of(orders, visit, coupon)
+            row = Figure.search([("partner_id", "=", partner.id), ("company_id", "=", company.id)])
+            if row:
+                row.write(values)
+            else:
+                Figure.create({"partner_id": partner.id, "company_id": company.id, **values})
             env.flush_all()
 
     took = seconds(run)
@@ -168,6 +177,32 @@ def baselines_ms(env, company):
     return statistics.median(seconds(lambda: baselines.get_monthly_baselines(12)) for _ in range(5)) * 1000
 
 
+def segment_list(env, company, customers=20000):
+    """Open the list of the segment (state or value segment) nearest to ``customers`` customers, as
+    the web client does: the first page of the list view's fields and the count."""
+    if "customer.churn.figure" not in env:
+        return float("nan"), 0
+    Figure = env["customer.churn.figure"].with_company(company)
+    candidates = [
+        [("company_id", "=", company.id), (field, "=", value)]
+        for field in ("churn_state", "value_segment", "abc_tier")
+        for value, _label in Figure._fields[field].selection
+    ]
+    domain = min(candidates, key=lambda d: abs(Figure.search_count(d) - customers))
+    arch = Figure.get_views([(False, "list")])["views"]["list"]["arch"]
+    fields = {node.get("name") for node in etree.fromstring(arch).iter("field")}
+    specification = {name: {} for name in fields if name in Figure._fields}
+    for name in specification:
+        if Figure._fields[name].type == "many2one":
+            specification[name] = {"fields": {"display_name": {}}}
+    env.invalidate_all()
+    took = statistics.median(
+        seconds(lambda: (env.invalidate_all(), Figure.web_search_read(domain, specification, limit=80)))
+        for _ in range(5)
+    )
+    return took * 1000, Figure.search_count(domain)
+
+
 def measure(db):
     registry, cr = open_env(db)
     env = api.Environment(cr, SUPERUSER_ID, {})
@@ -177,20 +212,23 @@ def measure(db):
     cr.execute("SELECT count(*) FROM sale_order WHERE state = 'sale'")
     orders = cr.fetchone()[0]
     before = rss_mb()
-    floors, runs = [], []
+    floors, runs, fits = [], [], []
     for _ in range(2):
         floors.append(floor(env, company, as_of))
         runs.append(seconds(lambda: (engine.recompute(company, as_of), cr.commit())))
+        fits.append(env["customer.churn.run"].search([("company_id", "=", company.id)], limit=1).fit_seconds)
     peak = rss_mb() - before
     result = {
         "orders": orders,
         "engine_s": min(runs),
         "floor_s": min(floors),
+        "fit_s": min(fits),
         "peak_rss_mb": rss_mb(),
         "rss_growth_mb": peak,
         "board_ms": board_ms(env, company),
         "baselines_ms": baselines_ms(env, company),
     }
+    result["segment_list_ms"], result["segment_list_customers"] = segment_list(env, company)
     result["naive_ms_per_partner"] = naive(env, company, as_of)
     result["naive_total_s"] = (
         result["naive_ms_per_partner"] * env["res.partner"].search_count([("customer_rank", ">", 0)]) / 1000
@@ -198,6 +236,42 @@ def measure(db):
     result["confirm_ms_with"], result["confirm_ms_without"] = confirm_costs(env, company)
     cr.close()
     print(json.dumps(result))
+
+
+def phases(db):
+    """Where a full run's time goes, step by step, beside the floor (one run, rolled back)."""
+    from odoo.addons.customer_churn_cockpit.lib.classify import classify_customers
+    from odoo.addons.customer_churn_cockpit.lib.forecast import forecast_customers
+    from odoo.addons.customer_churn_cockpit.lib.windows import Windows
+
+    registry, cr = open_env(db)
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    company = env.ref("base.main_company")
+    as_of = env["customer.churn.engine"]._today(company)
+    settings = company._get_churn_settings()
+    windows = Windows.for_settings(as_of, settings)
+    took = {"floor": floor(env, company, as_of)}
+    cr.commit()
+    figures = {}
+
+    def step(name, callback):
+        started = time.perf_counter()
+        figures[name] = callback()
+        took[name] = time.perf_counter() - started
+
+    step("extract", lambda: env["customer.churn.extract"]._extract_aggregates(company, windows, settings))
+    step("classify", lambda: classify_customers(figures["extract"], windows, settings))
+    step("forecast", lambda: forecast_customers(figures["extract"], as_of, settings.period_days))
+    result = figures["classify"]
+    forecast, fits = figures["forecast"]
+    result[list(forecast.columns)] = forecast.reindex(result.index)
+    step("store", lambda: env["customer.churn.figure"]._replace_company_figures(company, result))
+    step("record", lambda: env["customer.churn.run"]._record(company, as_of, result, 0, fits=fits))
+    step("months", lambda: env["customer.churn.baseline"]._keep_complete_months(company, as_of))
+    step("flush", env.flush_all)
+    cr.rollback()
+    cr.close()
+    print(json.dumps({name: round(seconds, 3) for name, seconds in took.items()}))
 
 
 CRON_XMLID = "customer_churn_cockpit.ir_cron_customer_churn_recompute"
@@ -211,8 +285,10 @@ def cron(db):
         cr.execute("UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' WHERE id = %s", [cron_id])
     connection = odoo.sql_db.db_connect(db)
     IrCron = registry["ir.cron"]
+    started = time.perf_counter()
     with connection.cursor() as cron_cr:
         IrCron._process_job(connection, cron_cr, IrCron._acquire_one_job(cron_cr, cron_id))
+    print(json.dumps({"job_s": time.perf_counter() - started}))
 
 
 def as_a_user(env, action):
@@ -260,7 +336,7 @@ def alongside(db):
     progress = []
     # The run's log goes to a file: a pipe nobody reads until the end would fill up and block it.
     with tempfile.TemporaryFile() as log_file:
-        run = subprocess.Popen([sys.executable, __file__, "cron", db], stdout=subprocess.DEVNULL, stderr=log_file)
+        run = subprocess.Popen([sys.executable, __file__, "cron", db], stdout=subprocess.PIPE, stderr=log_file)
         started = time.perf_counter()
         pending = iter(drafts[5:])
         while run.poll() is None:
@@ -276,17 +352,23 @@ def alongside(db):
                 progress.append(tuple(row))
             cr.commit()
         took = time.perf_counter() - started
+        job_s = json.loads(run.stdout.read().decode().strip().splitlines()[-1])["job_s"]
         log_file.seek(0)
         log = log_file.read().decode()
     if run.returncode:
         raise SystemExit(f"the scheduled run failed:\n{log[-3000:]}")
     companies = env["res.company"].search_count([])
     recorded = env["customer.churn.run"].search_count([]) - runs_before
+    # The main company's run as the run itself timed it, from its first step to its last: the
+    # same company and figures as the floor's.
+    main_run = env["customer.churn.run"].search([("company_id", "=", company.id)], limit=1)
     cr.close()
     print(
         json.dumps(
             {
                 "cron_s": took,
+                "job_s": job_s,
+                "main_run_s": main_run.duration,
                 "edit_idle_ms": statistics.median(idle["edit"]) * 1000,
                 "edit_max_ms": max(busy["edit"]) * 1000,
                 "edits": len(busy["edit"]),
@@ -307,4 +389,4 @@ if __name__ == "__main__":
     if step == "generate":
         generate(db, int(rest[0]), int(rest[1]))
     else:
-        {"measure": measure, "alongside": alongside, "cron": cron}[step](db)
+        {"measure": measure, "alongside": alongside, "cron": cron, "phases": phases}[step](db)

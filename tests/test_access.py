@@ -76,6 +76,11 @@ def world(env, shop):
     }
 
 
+def kept_month(w, company, user):
+    Month = w["env"]["customer.churn.baseline.month"]
+    return Month.search([("company_id", "=", w[company].id)], limit=1).ensure_one().with_user(user)
+
+
 def wizard_of(w, user, model, values):
     """A wizard of ``user`` (transient records belong to their creator), whatever their rights."""
     return w["env"][model].with_user(user).sudo().create(values).sudo(False)
@@ -177,7 +182,14 @@ CELLS = [
     ("customer.churn.snapshot", "unlink", "A", MANAGER, lambda w, u: w["run_a"].snapshot_ids.with_user(u).unlink()),
     ("customer.churn.snapshot", "unlink", "B", NONE, lambda w, u: w["run_b"].snapshot_ids.with_user(u).unlink()),
     ("customer.churn.winback", "read", "A", COCKPIT, lambda w, u: w["winback_a"].with_user(u).read(["won_back"])),
-    ("customer.churn.winback", "read", "B", NONE, lambda w, u: w["winback_b"].with_user(u).read(["won_back"])),
+    # B's rows are not even read for a user outside B: reading one gives nothing.
+    (
+        "customer.churn.winback",
+        "read",
+        "B",
+        NONE,
+        lambda w, u: found_or_denied(w["winback_b"].with_user(u).read(["won_back"])),
+    ),
     # A report on an SQL view: nobody writes it, it follows the visits, coupons and orders.
     ("customer.churn.winback", "write", "A", NONE, lambda w, u: w["winback_a"].with_user(u).write({"won_back": True})),
     (
@@ -410,6 +422,10 @@ CELLS = [
         ),
     ),
     ("customer.churn.figure", "unlink", "A", NONE, lambda w, u: figure(w, "at_risk", u).unlink()),
+    # The kept baseline months are company-wide sums: managers read them, nobody writes them.
+    ("customer.churn.baseline.month", "read", "A", MANAGER, lambda w, u: kept_month(w, "a", u).read(["revenue"])),
+    ("customer.churn.baseline.month", "read", "B", NONE, lambda w, u: kept_month(w, "b", u).read(["revenue"])),
+    ("customer.churn.baseline.month", "write", "A", NONE, lambda w, u: kept_month(w, "a", u).write({"revenue": 1})),
     # The extraction step has no public method: only the engine calls it, as superuser.
     (
         "customer.churn.extract",
@@ -523,7 +539,7 @@ def test_matrix_covers_every_model_of_the_module(env):
     }
     assert names <= {what for what, *_rest in CELLS}
     print(f"\naccess matrix: {len(CELLS)} operations x {len(ROLES)} roles = {MATRIX_SIZE} cells")
-    assert MATRIX_SIZE == 67 * 4
+    assert MATRIX_SIZE == 70 * 4
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -6,7 +6,7 @@ currency rates and archived customers (test_engine_scope), a run as of a future 
 (test_runs), out-of-range values on the administrators' settings page (test_settings).
 """
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 
@@ -79,6 +79,29 @@ def test_partners_merged_after_a_run(shop):
     assert old_run.snapshot_ids.filtered(lambda s: s.partner_id == kept).mapped("churn_state") == ["at_risk"]
     new_run = env["customer.churn.run"].search([("company_id", "=", shop.company.id)], limit=1)
     assert (new_run.customers, new_run.active_count) == (1, 1)
+
+
+def test_a_merge_recomputes_the_survivor_at_once(shop, today):
+    """The survivor's figures count the duplicate's orders right after the merge, in each company,
+    and never show the duplicate's own figures in place of the survivor's."""
+    env = shop.env
+    branch = env["res.company"].create({"name": "Merge Branch"})
+    kept = shop.customer("Survivor")
+    shop.order(kept, today - timedelta(days=20), 100)
+    duplicate = shop.customer("Duplicate")
+    shop.order(duplicate, today - timedelta(days=5), 40)
+    shop.order(duplicate, today - timedelta(days=3), 60, company=branch)
+    shop.recompute(as_of=today, companies=shop.company | branch)
+    assert not shop.figures(kept, branch).churn_state  # the survivor never bought in the branch
+    merge(env, kept | duplicate, kept)
+    env.invalidate_all()
+    figures = shop.figures(kept)
+    assert (figures.churn_state, figures.churn_last_order_date) == ("active", today - timedelta(days=5))
+    assert (figures.churn_revenue_current, figures.churn_orders_current) == (140, 2)
+    in_branch = shop.figures(kept, branch)
+    assert (in_branch.churn_state, in_branch.churn_days_since, in_branch.churn_revenue_current) == ("active", 3, 60)
+    rows = env["customer.churn.figure"].search([("partner_id", "=", kept.id)])
+    assert sorted(rows.company_id.ids) == sorted((shop.company | branch).ids)
 
 
 def test_partner_deleted_after_a_run(shop):

@@ -122,3 +122,53 @@ def test_board_asks_for_12_or_24_months_of_the_current_company(env, shop, today)
     clerk = mail_new_test_user(env, login="clerk", groups="base.group_user")
     with pytest.raises(AccessError):
         env["customer.churn.baseline"].with_user(clerk).get_monthly_baselines()
+
+
+def kept_months(env):
+    return env["customer.churn.baseline.month"].search([("company_id", "=", env.company.id)])
+
+
+def test_a_run_keeps_the_complete_months_the_board_then_reads(env, shop, baselines):
+    shop.recompute()
+    kept = kept_months(env)
+    # The 23 complete months a 24-month board can show, each counted with the company's line.
+    assert kept.mapped("month") == [month_start(AS_OF, back) for back in range(23, 0, -1)]
+    assert set(kept.mapped("churn_line")) == {"30"}
+    read = env["customer.churn.baseline"]._read_baselines(env.company, AS_OF, 12)
+    assert [figures(row) for row in read] == [figures(row) for row in baselines]
+    assert [row["partial"] for row in read] == [row["partial"] for row in baselines]
+
+
+def test_the_current_month_stays_live_and_a_kept_month_stays_as_counted(env, shop, baselines):
+    shop.recompute()
+    late = shop.customer("Late")
+    shop.order(late, AS_OF, 700)  # confirmed after the run, in the current month
+    shop.order(late, day(S2, 3), 40)  # entered after the run, dated in a closed month
+    read = {row["month"]: row for row in env["customer.churn.baseline"]._read_baselines(env.company, AS_OF, 12)}
+    assert figures(read[S0]) == (5, 5, 960, 192, 0, 2, 4)  # Late's order of today counts at once
+    assert figures(read[S2]) == figures(baselines[-3])  # the kept M2, as the run counted it
+    # Counted afresh, M2 has Late's order: the next run of a new churn line would count it.
+    recounted = {row["month"]: row for row in env["customer.churn.baseline"]._compute_baselines(env.company, AS_OF, 12)}
+    assert figures(recounted[S2]) == (4, 5, 490, 98, 3, 2, 3)
+
+
+def test_a_new_churn_line_counts_the_kept_months_again(env, shop, baselines):
+    shop.recompute()
+    env.company.churn_churned_days = 45
+    # Until the next run, the board counts every month with the new line rather than show old ones.
+    read = env["customer.churn.baseline"]._read_baselines(env.company, AS_OF, 12)
+    assert [figures(row) for row in read] == [
+        figures(row) for row in env["customer.churn.baseline"]._compute_baselines(env.company, AS_OF, 12)
+    ]
+    assert read[-3]["churned"] != baselines[-3]["churned"]
+    shop.recompute()
+    assert set(kept_months(env).mapped("churn_line")) == {"45"}
+    assert len(kept_months(env)) == 23
+
+
+def test_a_back_dated_run_keeps_no_month(env, shop, today):
+    shop.recompute(as_of=today)
+    kept = kept_months(env).mapped("month")
+    shop.recompute(as_of=AS_OF)
+    assert kept_months(env).mapped("month") == kept
+    assert kept[-1] == month_start(today, 1)

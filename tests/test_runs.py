@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from odoo.api import call_kw
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -98,3 +99,22 @@ def test_managers_recompute_only_their_companies(shop):
     assert not shop.env["customer.churn.run"].search([("company_id", "in", (shop.company | other).ids)])
     summary = engine.recompute(as_of=AS_OF)
     assert set(summary["companies"]) == set(boss.company_ids.ids)
+
+
+def test_recompute_over_rpc_takes_company_ids_and_an_iso_day(shop):
+    """JSON-RPC carries ids and strings: recompute() takes them, or says what it wanted."""
+    customer = shop.customer("RPC shop")
+    shop.order(customer, AS_OF - timedelta(days=3), 100)
+    Engine = shop.env["customer.churn.engine"]
+    summary = call_kw(Engine, "recompute", [[shop.company.id], AS_OF.isoformat()], {})
+    assert (summary["customers"], summary["active"]) == (1, 1)
+    assert shop.figures(customer).churn_as_of == AS_OF
+    assert call_kw(Engine, "recompute", [shop.company.id], {"as_of": AS_OF.isoformat()})["customers"] == 1
+    for companies, as_of, message in (
+        ([shop.company.id], "30/11/2026", "is not a day"),
+        ([shop.company.id], 20261130, "is not a day"),
+        (["main"], None, "as company ids"),
+        ([10**9], None, "There is no company"),
+    ):
+        with pytest.raises(UserError, match=message):
+            call_kw(Engine, "recompute", [companies, as_of], {})

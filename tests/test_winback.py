@@ -79,3 +79,21 @@ def test_coupon_issued_and_used(shop, today):
     order.action_confirm()
     (row,) = rows(env, customer)
     assert (row.action_type, row.won_back, row.coupon_used) == ("coupon", True, True)
+
+
+def test_a_row_keeps_its_id_whatever_companies_are_read(shop, today, rep):
+    env = shop.env
+    branch = env["res.company"].create({"name": "Winback Branch"})
+    env.user.company_ids |= branch
+    customer = shop.customer("Two-company shop", user_id=rep.id)
+    visit_done(env, customer, rep, today - timedelta(days=3))
+    Winback = env["customer.churn.winback"]
+    both = Winback.with_context(allowed_company_ids=[env.company.id, branch.id]).search(
+        [("partner_id", "=", customer.id)]
+    )
+    # A visit is read in each company the user works in, once each.
+    assert sorted(both.mapped("company_id").ids) == sorted([env.company.id, branch.id])
+    alone = Winback.with_context(allowed_company_ids=[branch.id]).search([("partner_id", "=", customer.id)])
+    assert alone.company_id == branch
+    assert alone.id in both.ids
+    assert alone.id == both.filtered(lambda row: row.company_id == branch).id

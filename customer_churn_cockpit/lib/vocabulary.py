@@ -61,6 +61,13 @@ FIGURES = (
     Figure("value_segment", "selection", "Value Segment", VALUE_SEGMENTS, rank=True),
     Figure("churn_last_visit_date", "date", "Last Visit"),
     Figure("churn_last_coupon_date", "date", "Last Coupon"),
+    # The forecast of SPEC §9 (lib/forecast.py): empty where the company's models have no fit.
+    Figure("churn_p_alive", "float", "P(Alive)", aggregator="avg"),
+    Figure("churn_expected_orders", "float", "Expected Order Days, Next Period", aggregator="sum"),
+    Figure("churn_expected_order_value", "float", "Expected Order-Day Value", aggregator="avg"),
+    Figure("churn_expected_revenue", "float", "Expected Sales, Next Period", aggregator="sum"),
+    Figure("churn_usual_revenue", "float", "Usual Sales per Period", aggregator="sum"),
+    Figure("churn_revenue_at_stake", "float", "Sales at Stake", aggregator="sum"),
 )
 FIGURE_NAMES = tuple(figure.name for figure in FIGURES)
 FIGURES_BY_NAME = {figure.name: figure for figure in FIGURES}

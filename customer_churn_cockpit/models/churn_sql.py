@@ -1,5 +1,6 @@
 """SQL helpers the engine's steps share: advisory locks per purpose, and COPY of a DataFrame."""
 
+import contextlib
 import enum
 import io
 
@@ -69,3 +70,19 @@ def copy_figures(cr, table, frame, columns, company_id=None):
     buffer.seek(0)
     target = SQL("%s (%s)", SQL.identifier(table), SQL(", ").join(SQL.identifier(name) for name in data.columns))
     cr._obj.copy_expert(SQL("COPY %s FROM STDIN WITH (FORMAT csv)", target).code, buffer)
+
+
+@contextlib.contextmanager
+def loaded_figures(cr, table, frame, columns):
+    """A temporary ``table`` (partner_id, ``columns``) holding ``frame``, for the statements of the
+    ``with`` block; dropped after it, and at commit if the block fails."""
+    cr.execute(
+        SQL(
+            "CREATE TEMP TABLE %s (partner_id int4 PRIMARY KEY, %s) ON COMMIT DROP",
+            SQL.identifier(table),
+            figure_column_definitions(columns),
+        )
+    )
+    copy_figures(cr, table, frame, columns)
+    yield SQL.identifier(table)
+    cr.execute(SQL("DROP TABLE %s", SQL.identifier(table)))

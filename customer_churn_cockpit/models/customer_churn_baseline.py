@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, api, models
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
@@ -10,16 +10,7 @@ from ..lib.windows import month_start
 BASELINE_MONTHS = (12, 24)
 
 BASELINES_QUERY = """
-WITH first_days AS (
-    -- The first confirmed order ever: the only figure that reads the whole history, so it takes
-    -- the minimum of the UTC timestamps and converts that one to a local day.
-    SELECT buyer.commercial_partner_id AS partner_id,
-           (MIN(so.date_order) AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day
-      FROM sale_order so
-      JOIN res_partner buyer ON buyer.id = so.partner_id
-     WHERE so.state = 'sale' AND so.company_id = %(company_id)s AND so.date_order < %(orders_before)s
-  GROUP BY buyer.commercial_partner_id
-), dated AS (
+WITH dated AS (
     -- Every order that can reach the months shown: a churn or a start-of-month base needs an
     -- order day at most C days before the first month.
     SELECT buyer.commercial_partner_id AS partner_id,
@@ -34,6 +25,23 @@ WITH first_days AS (
        AND so.date_order < %(orders_before)s
        AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date BETWEEN %(from_day)s AND %(as_of)s
        AND %(is_customer)s
+), first_days AS (
+    -- A customer is new in the month of its first order ever. Its first day in the span is that
+    -- day when it falls in the months shown and no order is older than the span: the anti-join
+    -- reads the few customers that start in the span, not the whole history.
+    SELECT partner_id, day
+      FROM (SELECT partner_id, MIN(day) AS day FROM dated GROUP BY partner_id) span_first
+     WHERE day >= %(first_month)s
+       AND NOT EXISTS (
+            SELECT 1
+              FROM res_partner older_buyer
+              JOIN sale_order older ON older.partner_id = older_buyer.id
+             WHERE older_buyer.commercial_partner_id = span_first.partner_id
+               AND older.state = 'sale'
+               AND older.company_id = %(company_id)s
+               AND older.date_order < %(orders_from_upper)s
+               AND (older.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date < %(from_day)s
+           )
 ), order_days AS (
     SELECT partner_id, day, LEAD(day) OVER (PARTITION BY partner_id ORDER BY day) AS next_day
       FROM (SELECT DISTINCT partner_id, day FROM dated) days
@@ -46,11 +54,8 @@ WITH first_days AS (
      WHERE day >= %(first_month)s
   GROUP BY 1
 ), new_customers AS (
-    SELECT first_days.day - EXTRACT(DAY FROM first_days.day)::int + 1 AS month_start, COUNT(*) AS new_customers
+    SELECT day - EXTRACT(DAY FROM day)::int + 1 AS month_start, COUNT(*) AS new_customers
       FROM first_days
-      JOIN res_partner customer ON customer.id = first_days.partner_id
-     WHERE first_days.day BETWEEN %(first_month)s AND %(as_of)s
-       AND %(is_customer)s
   GROUP BY 1
 ), churns AS (
     -- The day a customer crosses the churn line: C days after an order day with no order since.
@@ -104,7 +109,10 @@ class CustomerChurnBaseline(models.AbstractModel):
             raise UserError(_("The monthly baselines cover 12 or 24 months, not %s.", months))
         company = self.env.company
         as_of = self.env["customer.churn.engine"]._today(company)
-        rows = self._compute_baselines(company, as_of, months)
+        if self.env["customer.churn.board"]._sees_every_customer():
+            rows = self._read_baselines(company, as_of, months)
+        else:
+            rows = self._compute_baselines(company, as_of, months)
         return {
             "as_of": as_of,
             "currency_id": company.currency_id.id,
@@ -114,14 +122,56 @@ class CustomerChurnBaseline(models.AbstractModel):
         }
 
     @api.model
+    def _read_baselines(self, company, as_of, months):
+        """The company-wide months: the complete ones as the runs kept them, the rest computed now."""
+        month_starts = self._month_starts(as_of, months)
+        kept = self.env["customer.churn.baseline.month"]._get_kept(company, month_starts, self._churn_line_key(company))
+        computed = self._query_months(company, as_of, [start for start in month_starts if start not in kept])
+        values = {**kept, **computed}
+        return [self._month_figures(start, values[start], as_of) for start in month_starts]
+
+    @api.model
     def _compute_baselines(self, company, as_of, months):
         """One SQL pass over the company's confirmed orders: one row per month, oldest first.
 
-        The last month is the month of ``as_of``, counted up to ``as_of`` (``partial``).
+        The last month is the month of ``as_of``, counted up to ``as_of`` (``partial``). A salesperson
+        who sees his own documents only counts his own customers, as his board and lists do.
         """
+        month_starts = self._month_starts(as_of, months)
+        values = self._query_months(company, as_of, month_starts, self._is_visible_customer(company))
+        return [self._month_figures(start, values[start], as_of) for start in month_starts]
+
+    @api.model
+    def _keep_complete_months(self, company, as_of):
+        """Keep the company-wide figures of the complete months the board can show.
+
+        Called by a live run: a complete month's figures no longer change with ``as_of``, so each is
+        computed once (the first run of a month computes the month just ended) and again only when
+        the churn line changes.
+        """
+        complete = self._month_starts(as_of, max(BASELINE_MONTHS))[:-1]
+        line_key = self._churn_line_key(company)
+        Month = self.env["customer.churn.baseline.month"]
+        kept = Month._get_kept(company, complete, line_key)
+        missing = [start for start in complete if start not in kept]
+        Month._replace_months(company, line_key, complete, self._query_months(company, as_of, missing))
+
+    @api.model
+    def _month_starts(self, as_of, months):
+        return [month_start(as_of, back) for back in range(months - 1, -1, -1)]
+
+    @api.model
+    def _churn_line_key(self, company):
+        """What the kept months depend on besides the orders: the churn line."""
+        return str(company.churn_churned_days)
+
+    @api.model
+    def _query_months(self, company, as_of, month_starts, is_customer=None):
+        """{month start: figures} of the given months (any, in order), from the confirmed orders."""
+        if not month_starts:
+            return {}
         self.env.flush_all()
         churned_days = company.churn_churned_days
-        month_starts = [month_start(as_of, back) for back in range(months - 1, -1, -1)]
         from_day = month_starts[0] - timedelta(days=churned_days)
         rows = self.env.execute_query(
             SQL(
@@ -130,21 +180,21 @@ class CustomerChurnBaseline(models.AbstractModel):
                 company_id=company.id,
                 # Order days are local: UTC bounds a day wider keep every order of the span.
                 orders_from=from_day - timedelta(days=1),
+                orders_from_upper=from_day + timedelta(days=1),
                 orders_before=as_of + timedelta(days=2),
                 from_day=from_day,
                 as_of=as_of,
                 first_month=month_starts[0],
                 months=SQL(", ").join(SQL("(%s::date)", start) for start in month_starts),
                 churned_days=churned_days,
-                is_customer=self._is_visible_customer(company),
+                is_customer=is_customer or SQL(IS_CUSTOMER),
             )
         )
-        return [self._month_figures(month, values, as_of) for month, *values in rows]
+        return {month: tuple(values) for month, *values in rows}
 
     @api.model
     def _is_visible_customer(self, company):
-        """A customer of SPEC §1 whose figures the user may read: a salesperson who sees his own
-        documents only counts his own customers, as his board and lists do."""
+        """A customer of SPEC §1 whose figures the user may read."""
         if self.env["customer.churn.board"]._sees_every_customer():
             return SQL(IS_CUSTOMER)
         visible = self.env["customer.churn.figure"]._partner_ids_query([("company_id", "=", company.id)])
@@ -173,3 +223,60 @@ class CustomerChurnBaseline(models.AbstractModel):
         average["average_order_value"] = sum(row["revenue"] for row in complete) / orders if orders else 0.0
         average["churn_rate"] = sum(row["churned"] for row in complete) / base if base else False
         return average
+
+
+class CustomerChurnBaselineMonth(models.Model):
+    """The company-wide baseline figures of one complete month, as a live run kept them."""
+
+    _name = "customer.churn.baseline.month"
+    _description = "Customer Churn Baseline of a Complete Month"
+    _order = "company_id, month"
+    _log_access = False
+
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
+    month = fields.Date(required=True, readonly=True)
+    churn_line = fields.Char(required=True, readonly=True, help="The churn line the month was counted with.")
+    customers = fields.Integer(readonly=True)
+    orders = fields.Integer(readonly=True)
+    revenue = fields.Float(readonly=True)
+    new_customers = fields.Integer(readonly=True)
+    churned = fields.Integer(readonly=True)
+    customers_at_start = fields.Integer(readonly=True)
+
+    _sql_constraints = [
+        ("company_month_unique", "unique(company_id, month)", "A month is kept once per company."),
+    ]
+
+    @api.model
+    def _get_kept(self, company, month_starts, line_key):
+        """{month start: figures} of the kept months among ``month_starts`` counted with ``line_key``."""
+        kept = self.sudo().search_fetch(
+            [("company_id", "=", company.id), ("month", "in", month_starts), ("churn_line", "=", line_key)],
+            ["month", *BASELINE_NAMES],
+        )
+        return {month.month: tuple(month[name] for name in BASELINE_NAMES) for month in kept}
+
+    @api.model
+    def _replace_months(self, company, line_key, month_starts, computed):
+        """Keep ``computed`` and forget the months outside ``month_starts`` or of another line."""
+        Month = self.sudo()
+        Month.search(
+            [
+                ("company_id", "=", company.id),
+                "|",
+                ("month", "not in", month_starts),
+                ("churn_line", "!=", line_key),
+            ]
+        ).unlink()
+        Month.search([("company_id", "=", company.id), ("month", "in", list(computed))]).unlink()
+        Month.create(
+            [
+                {
+                    "company_id": company.id,
+                    "month": start,
+                    "churn_line": line_key,
+                    **dict(zip(BASELINE_NAMES, values, strict=True)),
+                }
+                for start, values in computed.items()
+            ]
+        )

@@ -1,15 +1,16 @@
 """The churn engine's orchestration: the full run, the scheduled run in steps, the refresh at commit.
 
 Each calls the same three steps, each in its own place:
-extract (``customer.churn.extract``, SQL) → classify (``lib/classify.py``, pandas) → store
-(``customer.churn.figure``, one COPY and one replacement of the company's rows). The data passes
-between them as a DataFrame, by argument.
+extract (``customer.churn.extract``, SQL) → classify (``lib/classify.py``, pandas) → forecast
+(``lib/forecast.py``: the SPEC §9 fits of a full run, or the last run's parameters for a refresh)
+→ store (``customer.churn.figure``, one COPY and one replacement of the company's rows). The data
+passes between them as a DataFrame and the fits, by argument.
 """
 
 import logging
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytz
 from psycopg2 import errors
@@ -18,6 +19,7 @@ from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError
 
 from ..lib import Windows, classify_customers
+from ..lib.forecast import FORECAST_COLUMNS, Fits, forecast_customers
 from .churn_sql import ChurnLock, try_lock, unlock
 
 _logger = logging.getLogger(__name__)
@@ -39,8 +41,8 @@ class CustomerChurnEngine(models.AbstractModel):
         written inside its own savepoint: a failure leaves that company's previous figures
         intact. Returns a summary: customers, seconds, the count of each state, per company.
         """
-        if companies is None:
-            companies = self.env["res.company"].sudo().search([]) if self.env.su else self.env.user.company_ids
+        companies = self._get_recompute_companies(companies)
+        as_of = self._parse_as_of(as_of)
         if not self.env.su:
             self._check_recompute_access(companies)
         started = time.perf_counter()
@@ -52,6 +54,34 @@ class CustomerChurnEngine(models.AbstractModel):
                 summary[key] += company_summary[key]
         summary["seconds"] = round(time.perf_counter() - started, 3)
         return summary
+
+    def _get_recompute_companies(self, companies):
+        """The companies to recompute, given as records, ids or None (over RPC, ids come as a list)."""
+        if companies is None:
+            return self.env["res.company"].sudo().search([]) if self.env.su else self.env.user.company_ids
+        if isinstance(companies, models.BaseModel) and companies._name == "res.company":
+            return companies
+        ids = [companies] if isinstance(companies, int) else companies
+        if not isinstance(ids, (list, tuple)) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise UserError(_("Give the companies to recompute as company ids, not “%s”.", companies))
+        found = self.env["res.company"].sudo().browse(ids).exists()
+        if len(found) != len(set(ids)):
+            raise UserError(_("There is no company with the id(s) %s.", sorted(set(ids) - set(found.ids))))
+        return found.with_env(self.env)
+
+    @api.model
+    def _parse_as_of(self, as_of):
+        """``as_of`` as a day: a date, or an ISO day ("2026-11-30") as JSON-RPC carries it."""
+        if as_of is None or as_of is False:
+            return None
+        if isinstance(as_of, datetime):
+            raise UserError(_("The figures are computed as of a day, not a moment (%s).", as_of))
+        if isinstance(as_of, date):
+            return as_of
+        try:
+            return date.fromisoformat(as_of)
+        except (TypeError, ValueError):
+            raise UserError(_("“%s” is not a day: give it as YYYY-MM-DD.", as_of)) from None
 
     def _check_recompute_access(self, companies):
         """Managers recompute the companies they are allowed in; refused before anything is written."""
@@ -94,12 +124,13 @@ class CustomerChurnEngine(models.AbstractModel):
             raise UserError(_("The figures cannot be computed for a day in the future (%s).", as_of))
         with self.env.cr.savepoint():
             self._lock_company(company)
-            result = self._compute_figures(company, as_of)
+            result, fits = self._compute_figures(company, as_of)
             backdated = self._is_backdated(company, as_of)
             if not backdated:
                 self._store_company(company, result)
+                self.env["customer.churn.baseline"]._keep_complete_months(company, as_of)
             run = self.env["customer.churn.run"]._record(
-                company, as_of, result, time.perf_counter() - started, backdated=backdated
+                company, as_of, result, time.perf_counter() - started, backdated=backdated, fits=fits
             )
         _logger.info(
             "churn figures of %s as of %s: %s customers in %.1fs", company.name, as_of, len(result), run.duration
@@ -107,15 +138,21 @@ class CustomerChurnEngine(models.AbstractModel):
         return run._get_summary()
 
     def _compute_figures(self, company, as_of, partner_ids=None):
-        """Extract and classify: the SPEC §8 figures of the company's customers as of ``as_of``.
+        """Extract, classify and forecast: the figures of the company's customers as of ``as_of``,
+        and the fits of the forecast (``lib.forecast.Fits``).
 
-        With ``partner_ids`` (a refresh), only those customers and without the ranks, which
-        compare a customer with all the others.
+        With ``partner_ids`` (a refresh), only those customers, without the ranks, which compare a
+        customer with all the others, and with the models of the company's last run: a few
+        customers cannot refit them.
         """
         settings = company._get_churn_settings()
         windows = Windows.for_settings(as_of, settings)
         aggregates = self.env["customer.churn.extract"]._extract_aggregates(company, windows, settings, partner_ids)
-        return classify_customers(aggregates, windows, settings, ranks=partner_ids is None)
+        result = classify_customers(aggregates, windows, settings, ranks=partner_ids is None)
+        fits = None if partner_ids is None else self.env["customer.churn.run"]._get_live_fits(company)
+        forecast, fits = forecast_customers(aggregates, as_of, settings.period_days, fits)
+        result[list(FORECAST_COLUMNS)] = forecast.reindex(result.index)
+        return result, fits
 
     def _is_backdated(self, company, as_of):
         """Is this a look back behind the board's current figures (as of today or yesterday)?
@@ -180,9 +217,9 @@ class CustomerChurnEngine(models.AbstractModel):
         """Extract and classify in one snapshot, stage the figures with that snapshot, commit."""
         self.env.cr.commit()  # a fresh snapshot, taken by the extraction below
         started = time.perf_counter()
-        result = self._compute_figures(company, as_of)
+        result, fits = self._compute_figures(company, as_of)
         Figure = self.env["customer.churn.figure"]
-        Figure._stage_company_figures(company, as_of, result, time.perf_counter() - started)
+        Figure._stage_company_figures(company, as_of, result, time.perf_counter() - started, fits)
         self.env.cr.commit()
         _logger.info("churn figures of %s as of %s staged: %s customers", company.name, as_of, len(result))
         return Figure._get_staged_run(company)
@@ -214,9 +251,12 @@ class CustomerChurnEngine(models.AbstractModel):
         Figure = self.env["customer.churn.figure"]
         result = Figure._load_staged_figures(company)
         duration = self._seconds_since(staged["started"])
-        run = self.env["customer.churn.run"]._record(company, staged["as_of"], result, duration)
+        fits = Fits.from_dict(staged["fits"])
+        run = self.env["customer.churn.run"]._record(company, staged["as_of"], result, duration, fits=fits)
         Figure._forget_refreshes(company, staged["snapshot"])
         Figure._drop_staged_run(company)
+        self.env.cr.commit()
+        self.env["customer.churn.baseline"]._keep_complete_months(company, staged["as_of"])
         self.env.cr.commit()
         _logger.info(
             "churn figures of %s as of %s: %s customers in %.1fs (in steps)",
@@ -234,12 +274,12 @@ class CustomerChurnEngine(models.AbstractModel):
 
     @api.model
     def _refresh_customers(self, company, partner_ids):
-        """Bring these customers' own figures (SPEC §2–§4, §7) up to date, as of today.
+        """Bring these customers' own figures (SPEC §2–§4, §7, §9) up to date, as of today.
 
         Rank-based figures (ABC tier, value segment) depend on every other customer: they stay
-        as the last full run left them.
+        as the last full run left them. The forecast uses the models that run fitted.
         """
-        result = self._compute_figures(company, self._today(company), partner_ids)
+        result, _fits = self._compute_figures(company, self._today(company), partner_ids)
         self.env["customer.churn.figure"]._refresh_figures(company, result, partner_ids)
 
     @api.model

@@ -7,6 +7,8 @@ import pandas as pd
 from odoo import api, models
 from odoo.tools import SQL
 
+from ..lib.forecast import USUAL_PACE_DAYS
+
 AGGREGATES_QUERY = """
 WITH orders AS (
     SELECT buyer.commercial_partner_id AS partner_id,
@@ -33,7 +35,12 @@ WITH orders AS (
            COALESCE(SUM(orders) FILTER (WHERE day BETWEEN %(previous_start)s AND %(previous_end)s), 0)::int AS cnt_prev,
            SUM(amount) FILTER (WHERE day BETWEEN %(month_start)s AND %(month_end)s)::float8 AS rev_month,
            SUM(amount) FILTER (WHERE day BETWEEN %(prev_month_start)s AND %(prev_month_end)s)::float8 AS rev_month_prev,
-           SUM(amount) FILTER (WHERE day >= %(value_start)s)::float8 AS rev_value
+           SUM(amount) FILTER (WHERE day >= %(value_start)s)::float8 AS rev_value,
+           -- SPEC §9, over the whole history: the order days, the mean amount of those after the
+           -- first (exact in numeric: the sum less the first day's), the revenue of 365 days.
+           COUNT(*)::int AS order_days,
+           ((SUM(amount) - (array_agg(amount ORDER BY day))[1]) / NULLIF(COUNT(*) - 1, 0))::float8 AS m_x,
+           SUM(amount) FILTER (WHERE day >= %(year_start)s)::float8 AS rev_year
       FROM daily
   GROUP BY partner_id
 ), gaps AS (
@@ -69,7 +76,7 @@ WITH orders AS (
 )
 SELECT partner.id AS partner_id,
        pc.first_day, pc.last_day, pc.rev_cur, pc.rev_prev, pc.cnt_cur, pc.cnt_prev,
-       pc.rev_month, pc.rev_month_prev, pc.rev_value, cycle.cycle_days,
+       pc.rev_month, pc.rev_month_prev, pc.rev_value, pc.order_days, pc.m_x, pc.rev_year, cycle.cycle_days,
        visits.last_visit_date, coupons.last_coupon_date
   FROM res_partner partner
   LEFT JOIN per_customer pc ON pc.partner_id = partner.id
@@ -96,10 +103,14 @@ SELECT partner.id AS partner_id,
 
 AGGREGATE_NAMES = [
     "partner_id", "first_day", "last_day", "rev_cur", "rev_prev", "cnt_cur", "cnt_prev",
-    "rev_month", "rev_month_prev", "rev_value", "cycle_days", "last_visit_date", "last_coupon_date",
+    "rev_month", "rev_month_prev", "rev_value", "order_days", "m_x", "rev_year", "cycle_days",
+    "last_visit_date", "last_coupon_date",
 ]  # fmt: skip
 DATE_NAMES = ("first_day", "last_day", "last_visit_date", "last_coupon_date")
-NUMBER_NAMES = ("rev_cur", "rev_prev", "cnt_cur", "cnt_prev", "rev_month", "rev_month_prev", "rev_value", "cycle_days")
+NUMBER_NAMES = (
+    "rev_cur", "rev_prev", "cnt_cur", "cnt_prev", "rev_month", "rev_month_prev", "rev_value",
+    "order_days", "m_x", "rev_year", "cycle_days",
+)  # fmt: skip
 
 
 class CustomerChurnExtract(models.AbstractModel):
@@ -135,6 +146,7 @@ class CustomerChurnExtract(models.AbstractModel):
                 prev_month_end=windows.abc_prev_month_end,
                 value_start=windows.value_start,
                 cycle_start=windows.cycle_start,
+                year_start=windows.as_of - timedelta(days=USUAL_PACE_DAYS - 1),
                 cycle_min_days=settings.cycle_min_order_days,
                 visit_type_id=visit_type.id or None,
                 **self._scope_conditions(partner_ids),

@@ -1,3 +1,5 @@
+import json
+
 import pandas as pd
 
 from odoo import _, api, fields, models
@@ -6,7 +8,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..lib.vocabulary import CHURN_STATES, FIGURE_NAMES, FIGURES, RANK_COLUMNS
-from .churn_sql import ChurnLock, copy_figures, figure_column_definitions, lock
+from .churn_sql import ChurnLock, copy_figures, figure_column_definitions, loaded_figures, lock
 
 FIELD_CLASSES = {
     "selection": fields.Selection,
@@ -111,6 +113,7 @@ class CustomerChurnFigure(models.Model):
                        snapshot pg_snapshot NOT NULL,
                        started timestamp with time zone NOT NULL,
                        customers int4 NOT NULL,
+                       fits jsonb NOT NULL,
                        applied bool NOT NULL DEFAULT false)""",
                 SQL.identifier(STAGE_RUN_TABLE),
             )
@@ -221,16 +224,9 @@ class CustomerChurnFigure(models.Model):
         """Replace the company's rows with ``result`` (a full run): one COPY, one DELETE, one INSERT."""
         cr = self.env.cr
         lock(cr, ChurnLock.FIGURES, company.id)
-        cr.execute(
-            SQL(
-                "CREATE TEMP TABLE churn_figure_load (partner_id int4 PRIMARY KEY, %s) ON COMMIT DROP",
-                figure_column_definitions(FIGURE_NAMES),
-            )
-        )
-        copy_figures(cr, "churn_figure_load", result, FIGURE_NAMES)
-        cr.execute(SQL("DELETE FROM customer_churn_figure WHERE company_id = %s", company.id))
-        self._insert_figures(company, SQL("churn_figure_load"), SQL("TRUE"))
-        cr.execute("DROP TABLE churn_figure_load")
+        with loaded_figures(cr, "churn_figure_load", result, FIGURE_NAMES) as load:
+            cr.execute(SQL("DELETE FROM customer_churn_figure WHERE company_id = %s", company.id))
+            self._insert_figures(company, load, SQL("TRUE"))
         self._invalidate_figures()
 
     @api.model
@@ -242,47 +238,40 @@ class CustomerChurnFigure(models.Model):
         """
         cr = self.env.cr
         lock(cr, ChurnLock.FIGURES, company.id, shared=True)
-        cr.execute(
-            SQL(
-                "CREATE TEMP TABLE churn_figure_refresh (partner_id int4 PRIMARY KEY, %s) ON COMMIT DROP",
-                figure_column_definitions(REFRESHED),
+        with loaded_figures(cr, "churn_figure_refresh", result, REFRESHED):
+            cr.execute(
+                SQL(
+                    """DELETE FROM customer_churn_figure figure
+                        WHERE figure.company_id = %s AND figure.partner_id = ANY(%s)
+                          AND NOT EXISTS (SELECT 1 FROM churn_figure_refresh fresh
+                                           WHERE fresh.partner_id = figure.partner_id)""",
+                    company.id,
+                    list(partner_ids),
+                )
             )
-        )
-        copy_figures(cr, "churn_figure_refresh", result, REFRESHED)
-        cr.execute(
-            SQL(
-                """DELETE FROM customer_churn_figure figure
-                    WHERE figure.company_id = %s AND figure.partner_id = ANY(%s)
-                      AND NOT EXISTS (SELECT 1 FROM churn_figure_refresh fresh
-                                       WHERE fresh.partner_id = figure.partner_id)""",
-                company.id,
-                list(partner_ids),
+            columns = SQL(", ").join(SQL.identifier(name) for name in REFRESHED)
+            cr.execute(
+                SQL(
+                    """INSERT INTO customer_churn_figure (company_id, partner_id, user_id, %(columns)s)
+                       SELECT %(company)s, fresh.partner_id, partner.user_id, %(fresh_columns)s
+                         FROM churn_figure_refresh fresh JOIN res_partner partner ON partner.id = fresh.partner_id
+                           ON CONFLICT (partner_id, company_id) DO UPDATE SET %(updates)s""",
+                    columns=columns,
+                    company=company.id,
+                    fresh_columns=SQL(", ").join(SQL.identifier("fresh", name) for name in REFRESHED),
+                    updates=SQL(", ").join(
+                        SQL("%s = EXCLUDED.%s", SQL.identifier(n), SQL.identifier(n)) for n in REFRESHED
+                    ),
+                )
             )
-        )
-        columns = SQL(", ").join(SQL.identifier(name) for name in REFRESHED)
-        cr.execute(
-            SQL(
-                """INSERT INTO customer_churn_figure (company_id, partner_id, user_id, %(columns)s)
-                   SELECT %(company)s, fresh.partner_id, partner.user_id, %(fresh_columns)s
-                     FROM churn_figure_refresh fresh JOIN res_partner partner ON partner.id = fresh.partner_id
-                       ON CONFLICT (partner_id, company_id) DO UPDATE SET %(updates)s""",
-                columns=columns,
-                company=company.id,
-                fresh_columns=SQL(", ").join(SQL.identifier("fresh", name) for name in REFRESHED),
-                updates=SQL(", ").join(
-                    SQL("%s = EXCLUDED.%s", SQL.identifier(n), SQL.identifier(n)) for n in REFRESHED
-                ),
+            cr.execute(
+                SQL(
+                    "INSERT INTO %s (company_id, partner_id) SELECT %s, unnest(%s::int4[])",
+                    SQL.identifier(REFRESH_LOG_TABLE),
+                    company.id,
+                    list(partner_ids),
+                )
             )
-        )
-        cr.execute(
-            SQL(
-                "INSERT INTO %s (company_id, partner_id) SELECT %s, unnest(%s::int4[])",
-                SQL.identifier(REFRESH_LOG_TABLE),
-                company.id,
-                list(partner_ids),
-            )
-        )
-        cr.execute("DROP TABLE churn_figure_refresh")
         self._invalidate_figures()
 
     def _insert_figures(self, company, source, condition):
@@ -313,28 +302,30 @@ class CustomerChurnFigure(models.Model):
     # The scheduled run in steps --------------------------------------------------------------------
 
     @api.model
-    def _stage_company_figures(self, company, as_of, result, seconds):
-        """Keep ``result`` and the snapshot it was computed in, to apply in a later transaction."""
+    def _stage_company_figures(self, company, as_of, result, seconds, fits):
+        """Keep ``result``, the ``fits`` of its forecast and the snapshot it was computed in, to
+        apply in a later transaction."""
         cr = self.env.cr
         copy_figures(cr, STAGE_TABLE, result, FIGURE_NAMES, company_id=company.id)
         cr.execute(
             SQL(
-                """INSERT INTO %s (company_id, as_of, snapshot, started, customers)
-                   VALUES (%s, %s, pg_current_snapshot(), clock_timestamp() - make_interval(secs => %s), %s)""",
+                """INSERT INTO %s (company_id, as_of, snapshot, started, customers, fits)
+                   VALUES (%s, %s, pg_current_snapshot(), clock_timestamp() - make_interval(secs => %s), %s, %s)""",
                 SQL.identifier(STAGE_RUN_TABLE),
                 company.id,
                 as_of,
                 seconds,
                 len(result),
+                json.dumps(fits.to_dict()),
             )
         )
 
     @api.model
     def _get_staged_run(self, company):
-        """The company's staged run, as a dict (as_of, snapshot, started, customers, applied), or None."""
+        """The company's staged run, as a dict (as_of, snapshot, started, customers, fits, applied), or None."""
         self.env.cr.execute(
             SQL(
-                """SELECT as_of, snapshot::text AS snapshot, started, customers, applied
+                """SELECT as_of, snapshot::text AS snapshot, started, customers, fits, applied
                      FROM %s WHERE company_id = %s""",
                 SQL.identifier(STAGE_RUN_TABLE),
                 company.id,

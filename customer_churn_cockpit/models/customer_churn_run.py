@@ -1,8 +1,10 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from ..lib.forecast import FIT_FAILURES, NO_FINITE_MEAN, NO_MAXIMUM, TOO_FEW_CUSTOMERS, Fits
+from ..lib.predict import MIN_REPEAT_CUSTOMERS, ORDER_PARAMETERS, SPEND_PARAMETERS
 from ..lib.vocabulary import ABC_TIERS, CHURN_STATES, FLAG_COLUMNS, VALUE_SEGMENTS
 
 
@@ -33,10 +35,72 @@ class CustomerChurnRun(models.Model):
     auto_visit_count = fields.Integer(
         string="Visits Planned Automatically", readonly=True, help="Visits the run planned for newly at-risk customers."
     )
+    # The forecast's models (SPEC §9), fitted on the company's customers; empty without a fit. Kept
+    # unrounded (no digits): a refresh computes with them.
+    mbgnbd_r = fields.Float(string="r", readonly=True)
+    mbgnbd_alpha = fields.Float(string="alpha (days)", readonly=True)
+    mbgnbd_a = fields.Float(string="a", readonly=True)
+    mbgnbd_b = fields.Float(string="b", readonly=True)
+    mbgnbd_log_likelihood = fields.Float(string="Log-Likelihood", readonly=True)
+    mbgnbd_failure = fields.Selection(FIT_FAILURES, string="Order Model Not Fitted", readonly=True)
+    gamma_gamma_p = fields.Float(string="p", readonly=True)
+    gamma_gamma_q = fields.Float(string="q", readonly=True)
+    gamma_gamma_v = fields.Float(string="v", readonly=True)
+    gamma_gamma_failure = fields.Selection(FIT_FAILURES, string="Spend Model Not Fitted", readonly=True)
+    fit_detail = fields.Text(string="Fit Messages", readonly=True, help="What the fitting library reported.")
+    repeat_customers = fields.Integer(
+        string="Repeat Customers", readonly=True, help="Customers with more than one order day: the order model's data."
+    )
+    spend_customers = fields.Integer(
+        string="Repeat Customers with Positive Sales",
+        readonly=True,
+        help="Repeat customers whose later order days have a positive mean amount: the spend model's data.",
+    )
+    fit_seconds = fields.Float(string="Fit Duration (s)", readonly=True, digits=(16, 2))
+    fit_note = fields.Text(string="Why No Forecast", compute="_compute_fit_note")
+
+    @api.depends("mbgnbd_failure", "gamma_gamma_failure", "repeat_customers", "spend_customers")
+    @api.depends_context("lang")
+    def _compute_fit_note(self):
+        for run in self:
+            notes = [
+                run._get_failure_text(model, failure, customers)
+                for model, failure, customers in (
+                    ("orders", run.mbgnbd_failure, run.repeat_customers),
+                    ("spend", run.gamma_gamma_failure, run.spend_customers),
+                )
+                if failure
+            ]
+            run.fit_note = "\n".join(notes) or False
+
+    def _get_failure_text(self, model, failure, customers):
+        """Why one model has no fit, in the reader's language."""
+        if failure == TOO_FEW_CUSTOMERS and model == "orders":
+            return _(
+                "No order forecast: %(count)s customers ordered on more than one day; the model needs at least "
+                "%(minimum)s.",
+                count=customers,
+                minimum=MIN_REPEAT_CUSTOMERS,
+            )
+        if failure == TOO_FEW_CUSTOMERS:
+            return _(
+                "No order value forecast: %(count)s customers ordered on more than one day with a positive mean "
+                "amount; the model needs at least %(minimum)s.",
+                count=customers,
+                minimum=MIN_REPEAT_CUSTOMERS,
+            )
+        if failure == NO_FINITE_MEAN:
+            return _(
+                "No order value forecast: the fitted spend model has q <= 1, so its mean order-day value is not finite."
+            )
+        if failure == NO_MAXIMUM and model == "orders":
+            return _("No order forecast: the fit of the order model did not converge on these customers.")
+        return _("No order value forecast: the fit of the spend model did not converge on these customers.")
 
     @api.model
-    def _record(self, company, as_of, result, duration, backdated=False):
-        """Keep the run's counts and each customer's state and tiers, then apply the retention.
+    def _record(self, company, as_of, result, duration, backdated=False, fits=None):
+        """Keep the run's counts, the ``fits`` of its forecast and each customer's state and tiers,
+        then apply the retention.
 
         Visits are planned automatically only after a run of the board's own figures.
         """
@@ -50,6 +114,7 @@ class CustomerChurnRun(models.Model):
                 "customers": len(result),
                 **{f"{key}_count": int(states.get(key, 0)) for key, _label in CHURN_STATES},
                 "segment_counts": self._count_segments(result),
+                **self._prepare_fit_vals(fits or Fits()),
             }
         )
         self.env["customer.churn.snapshot"]._record(run, result)
@@ -65,6 +130,44 @@ class CustomerChurnRun(models.Model):
             values = result[column].value_counts()
             counts.update({f"{column}:{key}": int(values.get(key, 0)) for key, _label in keys})
         return counts
+
+    @api.model
+    def _prepare_fit_vals(self, fits):
+        orders, spend = fits.orders or {}, fits.spend or {}
+        details = [detail for detail in (fits.orders_detail, fits.spend_detail) if detail]
+        return {
+            **{f"mbgnbd_{name}": orders.get(name) for name in (*ORDER_PARAMETERS, "log_likelihood")},
+            **{f"gamma_gamma_{name}": spend.get(name) for name in SPEND_PARAMETERS},
+            "mbgnbd_failure": fits.orders_failure,
+            "gamma_gamma_failure": fits.spend_failure,
+            "fit_detail": "\n".join(details) or False,
+            "repeat_customers": fits.repeat_customers,
+            "spend_customers": fits.spend_customers,
+            "fit_seconds": fits.seconds,
+        }
+
+    def _get_fits(self):
+        """The models this run fitted, for a refresh to reuse (an empty ``Fits`` for no run)."""
+        if not self:
+            return Fits()
+        self.ensure_one()
+        # A fitted shape parameter is positive (bounded below by 1e-6): 0 reads an empty column.
+        orders = {name: self[f"mbgnbd_{name}"] for name in (*ORDER_PARAMETERS, "log_likelihood")}
+        spend = {name: self[f"gamma_gamma_{name}"] for name in SPEND_PARAMETERS}
+        return Fits(
+            orders=orders if self.mbgnbd_r and not self.mbgnbd_failure else None,
+            orders_failure=self.mbgnbd_failure or None,
+            spend=spend if self.gamma_gamma_p and not self.gamma_gamma_failure else None,
+            spend_failure=self.gamma_gamma_failure or None,
+            repeat_customers=self.repeat_customers,
+            spend_customers=self.spend_customers,
+        )
+
+    @api.model
+    def _get_live_fits(self, company):
+        """The models of the company's last run of the board's figures: what its refreshes use."""
+        latest, _previous = self._get_latest_runs(company)
+        return latest._get_fits()
 
     @api.model
     def _get_latest_runs(self, company):
@@ -104,5 +207,6 @@ class CustomerChurnRun(models.Model):
             "as_of": self.as_of,
             "customers": self.customers,
             "seconds": round(self.duration, 3),
+            "fit_seconds": round(self.fit_seconds, 3),
             **{key: self[f"{key}_count"] for key, _label in CHURN_STATES},
         }

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..lib.vocabulary import ABC_TIERS, CHURN_STATES, VALUE_SEGMENTS
-from .churn_sql import copy_figures, figure_column_definitions
+from .churn_sql import loaded_figures
 
 SNAPSHOT_FIGURES = ("churn_state", "abc_tier", "value_segment")
 
@@ -33,22 +33,15 @@ class CustomerChurnSnapshot(models.Model):
         A partner deleted since the figures were computed (merged, say) is left out.
         """
         cr = self.env.cr
-        cr.execute(
-            SQL(
-                "CREATE TEMP TABLE churn_snapshot_load (partner_id int4 PRIMARY KEY, %s) ON COMMIT DROP",
-                figure_column_definitions(SNAPSHOT_FIGURES),
+        with loaded_figures(cr, "churn_snapshot_load", result, SNAPSHOT_FIGURES):
+            cr.execute(
+                SQL(
+                    """INSERT INTO customer_churn_snapshot (run_id, partner_id, churn_state, abc_tier, value_segment)
+                       SELECT %s, load.partner_id, load.churn_state, load.abc_tier, load.value_segment
+                         FROM churn_snapshot_load load JOIN res_partner partner ON partner.id = load.partner_id""",
+                    run.id,
+                )
             )
-        )
-        copy_figures(cr, "churn_snapshot_load", result, SNAPSHOT_FIGURES)
-        cr.execute(
-            SQL(
-                """INSERT INTO customer_churn_snapshot (run_id, partner_id, churn_state, abc_tier, value_segment)
-                   SELECT %s, load.partner_id, load.churn_state, load.abc_tier, load.value_segment
-                     FROM churn_snapshot_load load JOIN res_partner partner ON partner.id = load.partner_id""",
-                run.id,
-            )
-        )
-        cr.execute("DROP TABLE churn_snapshot_load")
         run.invalidate_recordset(["snapshot_ids"])
 
     @api.model

@@ -4,7 +4,10 @@ from odoo.tools import SQL
 from ..lib.vocabulary import CHURN_STATES, VALUE_SEGMENTS
 
 # One row per action taken on a customer: a visit marked done or a coupon issued. The segment is
-# the customer's state at the last run before the action, from the run history.
+# the customer's state at the last run before the action, from the run history. Only the companies
+# the user works in are read (their record rule would drop the others' rows anyway), and a row's id
+# is built from what it is, (company, action, source record), so it does not depend on which
+# companies are read: company * 2^32 + source * 2 + (1 for a coupon), below 2^53 for JavaScript.
 WINBACK_QUERY = """
 WITH actions AS (
     SELECT 'visit' AS action_type, act.id AS source_id, target.commercial_partner_id AS partner_id,
@@ -14,6 +17,7 @@ WITH actions AS (
       CROSS JOIN res_company company
      WHERE act.res_model = 'res.partner' AND act.date_done IS NOT NULL
        AND act.activity_type_id = %(visit_type_id)s
+       AND company.id IN %(company_ids)s
     UNION ALL
     SELECT 'coupon', card.id, holder.commercial_partner_id, card.create_date::date, holder.user_id,
            company.id, card.id
@@ -21,8 +25,9 @@ WITH actions AS (
       JOIN loyalty_program program ON program.id = card.program_id
       JOIN res_partner holder ON holder.id = card.partner_id
       JOIN res_company company ON company.id = program.company_id OR program.company_id IS NULL
+     WHERE company.id IN %(company_ids)s
 )
-SELECT ROW_NUMBER() OVER (ORDER BY a.action_date, a.action_type, a.source_id, a.company_id) AS id,
+SELECT a.company_id::bigint * 4294967296 + a.source_id::bigint * 2 + (a.action_type = 'coupon')::int AS id,
        a.action_type, a.partner_id, a.action_date, a.user_id, a.company_id,
        snap.churn_state, snap.value_segment,
        next_order.first_order_date,
@@ -99,4 +104,8 @@ class CustomerChurnWinback(models.Model):
 
     @property
     def _table_query(self):
-        return SQL(WINBACK_QUERY, visit_type_id=self.env["mail.activity.type"]._get_churn_visit_type().id or None)
+        return SQL(
+            WINBACK_QUERY,
+            visit_type_id=self.env["mail.activity.type"]._get_churn_visit_type().id or None,
+            company_ids=tuple(self.env.companies.ids),
+        )

@@ -5,3 +5,4 @@ from . import customer_churn_plan_visit
 from . import customer_churn_send_coupon
 from . import customer_churn_export
 from . import customer_churn_state_preview
+from . import base_partner_merge_automatic_wizard
