@@ -49,6 +49,8 @@ with odoo.modules.registry.Registry.new(db).cursor() as cr:
     env["res.lang"]._activate_lang("en_US")
     env.ref("base.user_admin").partner_id.lang = "en_US"
     shop = Scenario(env)
+    # The story reads on the fixed days (at risk from day 15, churned from 30) for every shop.
+    shop.company.churn_state_basis = "fixed"
     today = env["customer.churn.engine"]._today(shop.company)
     for name, orders in story.items():
         partner = shop.customer(name)

@@ -73,10 +73,11 @@ SHOPS = {
     "lotus": Shop("Lotus Mart", "莲花超市", "li", STEADY_BUYER),
     "river": Shop("Riverside Snacks", "河畔零食铺", "zhang", STEADY_BUYER),
     "pine": Shop("Pine Street Bakery", "松树街面包房", "li", STEADY_BUYER),
-    # At risk: last order 18, 22 and 26 days ago.
-    "noodle": Shop("Golden Noodle Shop", "金面馆", "li", [(ago(d), 300) for d in (18, 46, 74)]),
-    "sunrise": Shop("Sunrise Grocery", "日出杂货店", "li", [(ago(d), 300) for d in (22, 50, 78)]),
-    "tea": Shop("Fragrant Tea House", "茶香茶行", "zhang", [(ago(d), 300) for d in (26, 54, 82)]),
+    # At risk on their own order cycle (SPEC §3b): every 10 days, last order 18 days ago (at risk from
+    # day 15, churned from 20); every 14 days, 22 and 26 days ago (at risk from 21, churned from 28).
+    "noodle": Shop("Golden Noodle Shop", "金面馆", "li", [(ago(d), 300) for d in (18, 28, 38)]),
+    "sunrise": Shop("Sunrise Grocery", "日出杂货店", "li", [(ago(d), 300) for d in (22, 36, 50)]),
+    "tea": Shop("Fragrant Tea House", "茶香茶行", "zhang", [(ago(d), 300) for d in (26, 40, 54)]),
     # Gone before last month (tier D), and never ordered.
     "deli": Shop("Old Town Deli", "老城熟食店", "li", [(LAST_MONTH - timedelta(days=40), 800)]),
     "cafe": Shop("Blue Door Cafe", "蓝门咖啡馆", "li", []),

@@ -249,8 +249,8 @@ class CustomerChurnBoard(models.AbstractModel):
         on_cycle = self.env._(
             "At risk after %(at_risk)s of the customer's own order cycles without orders (at least %(days)s days), "
             "churned after %(churned)s.",
-            at_risk=f"{company.churn_at_risk_cycles:g}",
-            churned=f"{company.churn_churned_cycles:g}",
+            at_risk=format(company.churn_at_risk_cycles, "g"),
+            churned=format(company.churn_churned_cycles, "g"),
             days=company.churn_cycle_min_days,
         )
         return self.env._("%(on_cycle)s Without an order cycle: %(fixed)s", on_cycle=on_cycle, fixed=fixed)
