@@ -28,6 +28,8 @@ def day(start, offset):
 def shop(env):
     env.company.partner_id.tz = "Asia/Shanghai"
     env.company.churn_churned_days = 30
+    # The stories below count on one churn line for all; the cycle basis has its own story.
+    env.company.churn_state_basis = "fixed"
     return Scenario(env)
 
 
@@ -133,7 +135,7 @@ def test_a_run_keeps_the_complete_months_the_board_then_reads(env, shop, baselin
     kept = kept_months(env)
     # The 23 complete months a 24-month board can show, each counted with the company's line.
     assert kept.mapped("month") == [month_start(AS_OF, back) for back in range(23, 0, -1)]
-    assert set(kept.mapped("churn_line")) == {"30"}
+    assert set(kept.mapped("churn_line")) == {"fixed:30"}
     read = env["customer.churn.baseline"]._read_baselines(env.company, AS_OF, 12)
     assert [figures(row) for row in read] == [figures(row) for row in baselines]
     assert [row["partial"] for row in read] == [row["partial"] for row in baselines]
@@ -162,7 +164,7 @@ def test_a_new_churn_line_counts_the_kept_months_again(env, shop, baselines):
     ]
     assert read[-3]["churned"] != baselines[-3]["churned"]
     shop.recompute()
-    assert set(kept_months(env).mapped("churn_line")) == {"45"}
+    assert set(kept_months(env).mapped("churn_line")) == {"fixed:45"}
     assert len(kept_months(env)) == 23
 
 
@@ -172,3 +174,20 @@ def test_a_back_dated_run_keeps_no_month(env, shop, today):
     shop.recompute(as_of=AS_OF)
     assert kept_months(env).mapped("month") == kept
     assert kept[-1] == month_start(today, 1)
+
+
+def test_on_the_cycle_basis_a_customer_churns_on_its_own_line(env, shop):
+    """A shop ordering every 10 days churns 20 days after its last order (C_c = 2 cycles), not 30."""
+    env.company.churn_state_basis = "cycle"
+    rhythm = shop.customer("Ten-day rhythm")
+    last = day(S1, 2)
+    shop.orders(rhythm, [last - timedelta(days=10 * k) for k in range(6)], 10)
+    shop.recompute()
+    assert shop.figures(rhythm).churn_churned_after == 20
+    months = {row["month"]: row for row in env["customer.churn.baseline"]._compute_baselines(env.company, AS_OF, 12)}
+    churn_day = last + timedelta(days=20)  # s1 + 22: in M1 whatever its length
+    assert months[S1]["churned"] == 1 and months[S0]["churned"] == 0
+    assert churn_day < S0
+    env.company.churn_state_basis = "fixed"  # on the company's line, it churns 30 days after: in M0
+    months = {row["month"]: row for row in env["customer.churn.baseline"]._compute_baselines(env.company, AS_OF, 12)}
+    assert (months[S1]["churned"], months[S0]["churned"]) == (0, 1)

@@ -255,7 +255,7 @@ def test_killed_while_extracting_keeps_every_previous_figure(db):
     assert without_segment(before) == expected(db, 0)
     blocker = Blocker(db, "LOCK TABLE sale_order IN ACCESS EXCLUSIVE MODE")
     run = start_run(db)
-    pid = wait_until(lambda: waiting_backend(db, "\nWITH orders AS"), "the run to extract")
+    pid = wait_until(lambda: waiting_backend(db, "\nWITH \norders AS"), "the run to extract")
     run.send_signal(signal.SIGKILL)
     run.wait()
     blocker.release()

@@ -41,12 +41,6 @@ RESULT_KEYS = (
     "recall",
     "lift",
 )
-# k_r, k_c and R_min of SPEC §3b, read from the company when its settings have them.
-CYCLE_LINE_SETTINGS = {
-    "at_risk_cycles": ("churn_at_risk_cycles", 1.5),
-    "churned_cycles": ("churn_churned_cycles", 2.0),
-    "cycle_min_days": ("churn_cycle_min_days", 7),
-}
 
 
 class CustomerChurnBacktest(models.Model):
@@ -109,7 +103,6 @@ class CustomerChurnBacktest(models.Model):
             horizon=company.churn_backtest_horizon_days,
             p_alive_threshold=company.churn_p_alive_threshold,
             p_alive_for=_p_alive_for,
-            **self._cycle_lines(company),
         )
         self._store(company, as_of, rows)
         _logger.info(
@@ -120,10 +113,6 @@ class CustomerChurnBacktest(models.Model):
             time.perf_counter() - started,
         )
         return [{"company_id": company.id, "as_of": as_of, **row} for row in rows]
-
-    @api.model
-    def _cycle_lines(self, company):
-        return {key: getattr(company, fname, default) for key, (fname, default) in CYCLE_LINE_SETTINGS.items()}
 
     @api.model
     def _store(self, company, as_of, rows):

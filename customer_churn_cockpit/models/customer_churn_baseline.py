@@ -42,9 +42,14 @@ WITH dated AS (
                AND older.date_order < %(orders_from_upper)s
                AND (older.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date < %(from_day)s
            )
+), lines AS (
+    -- Each customer's churn line: its own on the cycle basis (SPEC §3b, as the last run drew it).
+    %(lines)s
 ), order_days AS (
-    SELECT partner_id, day, LEAD(day) OVER (PARTITION BY partner_id ORDER BY day) AS next_day
+    SELECT days.partner_id, days.day, LEAD(days.day) OVER (PARTITION BY days.partner_id ORDER BY days.day) AS next_day,
+           COALESCE(lines.line, %(churned_days)s) AS line
       FROM (SELECT DISTINCT partner_id, day FROM dated) days
+      LEFT JOIN lines ON lines.partner_id = days.partner_id
 ), months (month_start) AS (
     VALUES %(months)s
 ), sales AS (
@@ -58,12 +63,12 @@ WITH dated AS (
       FROM first_days
   GROUP BY 1
 ), churns AS (
-    -- The day a customer crosses the churn line: C days after an order day with no order since.
+    -- The day a customer crosses its churn line: C days after an order day with no order since.
     SELECT churn_day - EXTRACT(DAY FROM churn_day)::int + 1 AS month_start, COUNT(DISTINCT partner_id) AS churned
       FROM (
-            SELECT partner_id, day + %(churned_days)s AS churn_day
+            SELECT partner_id, day + line AS churn_day
               FROM order_days
-             WHERE next_day IS NULL OR next_day > day + %(churned_days)s
+             WHERE next_day IS NULL OR next_day > day + line
            ) crossings
      WHERE churn_day BETWEEN %(first_month)s AND %(as_of)s
   GROUP BY 1
@@ -71,7 +76,7 @@ WITH dated AS (
     -- Not churned on the eve of the month: an order day within the C days before it.
     SELECT months.month_start, COUNT(DISTINCT order_days.partner_id) AS customers_at_start
       FROM order_days
-      JOIN months ON order_days.day BETWEEN months.month_start - %(churned_days)s AND months.month_start - 1
+      JOIN months ON order_days.day BETWEEN months.month_start - order_days.line AND months.month_start - 1
   GROUP BY months.month_start
 )
 SELECT months.month_start,
@@ -163,7 +168,16 @@ class CustomerChurnBaseline(models.AbstractModel):
     @api.model
     def _churn_line_key(self, company):
         """What the kept months depend on besides the orders: the churn line."""
-        return str(company.churn_churned_days)
+        if company.churn_state_basis == "fixed":
+            return f"fixed:{company.churn_churned_days}"
+        settings = (
+            company.churn_at_risk_days,
+            company.churn_churned_days,
+            company.churn_at_risk_cycles,
+            company.churn_churned_cycles,
+            company.churn_cycle_min_days,
+        )
+        return "cycle:" + ":".join(str(value) for value in settings)
 
     @api.model
     def _query_months(self, company, as_of, month_starts, is_customer=None):
@@ -172,7 +186,8 @@ class CustomerChurnBaseline(models.AbstractModel):
             return {}
         self.env.flush_all()
         churned_days = company.churn_churned_days
-        from_day = month_starts[0] - timedelta(days=churned_days)
+        lines, longest = self._churn_lines(company)
+        from_day = month_starts[0] - timedelta(days=max(churned_days, longest))
         rows = self.env.execute_query(
             SQL(
                 BASELINES_QUERY,
@@ -187,10 +202,30 @@ class CustomerChurnBaseline(models.AbstractModel):
                 first_month=month_starts[0],
                 months=SQL(", ").join(SQL("(%s::date)", start) for start in month_starts),
                 churned_days=churned_days,
+                lines=lines,
                 is_customer=is_customer or SQL(IS_CUSTOMER),
             )
         )
         return {month: tuple(values) for month, *values in rows}
+
+    @api.model
+    def _churn_lines(self, company):
+        """(SQL of each customer's churn line, the longest line): the fixed basis has one line for
+        all (C); the cycle basis reads each customer's line as the last run stored it, C for a
+        customer without one."""
+        no_line = SQL("SELECT NULL::int AS partner_id, NULL::int AS line WHERE FALSE")
+        if company.churn_state_basis == "fixed":
+            return no_line, 0
+        self.env["customer.churn.figure"].flush_model(["churn_churned_after"])
+        [(longest,)] = self.env.execute_query(
+            SQL("SELECT MAX(churn_churned_after) FROM customer_churn_figure WHERE company_id = %s", company.id)
+        )
+        lines = SQL(
+            """SELECT partner_id, churn_churned_after AS line FROM customer_churn_figure
+                WHERE company_id = %s AND churn_churned_after IS NOT NULL""",
+            company.id,
+        )
+        return lines, longest or 0
 
     @api.model
     def _is_visible_customer(self, company):

@@ -260,7 +260,7 @@ class CustomerChurnBoard(models.AbstractModel):
         """Previous ABC tier (rows) by ABC tier (columns): counts of the current figures."""
         Figure = self.env["customer.churn.figure"]
         counts = defaultdict(int)
-        for values, count, _revenue in groups:
+        for values, count, *_money in groups:
             counts[values["abc_tier_prev"], values["abc_tier"]] += count
         _ = self.env._
         return self._matrix(
