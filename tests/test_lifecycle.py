@@ -53,7 +53,8 @@ def test_uninstall_removes_everything_and_reinstall_works(lifecycle_db):
     installed = step(lifecycle_db, "inspect")
     # The figures live in their own table: res_partner gets no column of them.
     assert installed["columns"] == []
-    assert {"customer_churn_run", "customer_churn_figure"} <= set(installed["tables"]) and installed["crons"] == 1
+    # The nightly recompute and the weekly backtest.
+    assert {"customer_churn_run", "customer_churn_figure"} <= set(installed["tables"]) and installed["crons"] == 2
     gone = step(lifecycle_db, "uninstall")
     assert gone == {"columns": [], "tables": [], "xmlids": 0, "crons": 0, "state": "uninstalled"}
     back = step(lifecycle_db, "install")
