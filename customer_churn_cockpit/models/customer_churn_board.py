@@ -129,7 +129,7 @@ class CustomerChurnBoard(models.AbstractModel):
     def _tile_precision(self, key, company, precisions):
         """What the latest backtest measured for the tile's signal (SPEC §11), or False when none did."""
         if key == "at_risk":
-            key = f"at_risk_{getattr(company, 'churn_state_basis', 'fixed')}"
+            key = f"at_risk_{company.churn_state_basis}"
         if key not in precisions:
             return False
         precision, too_few, horizon = precisions[key]
