@@ -111,10 +111,15 @@ def test_run_fits_both_models_and_each_shop_gets_its_forecast(shop):
     reference = predict.predict_customers(x, t_x, T, m_x, P)
     assert reference["mbgnbd"] and reference["gamma_gamma"], "the drawn book must be one the models fit"
     run = latest_run(shop.env)
+    # The maximum is what both fits must agree on. The parameters sit on a flat ridge of the likelihood
+    # (Gamma-Gamma's p, q and v above all), so inputs equal to the last bit but summed in another order
+    # (SQL against numpy) move them by a few parts per million: they are held to 1e-4, the forecasts
+    # they give to 1e-6.
+    assert run.mbgnbd_log_likelihood == pytest.approx(reference["mbgnbd"]["log_likelihood"], rel=1e-9)
     for name, value in reference["mbgnbd"].items():
-        assert run[f"mbgnbd_{name}"] == pytest.approx(value, rel=1e-6), name
+        assert run[f"mbgnbd_{name}"] == pytest.approx(value, rel=1e-4), name
     for name, value in reference["gamma_gamma"].items():
-        assert run[f"gamma_gamma_{name}"] == pytest.approx(value, rel=1e-6), name
+        assert run[f"gamma_gamma_{name}"] == pytest.approx(value, rel=1e-4), name
     assert (run.mbgnbd_failure, run.gamma_gamma_failure, run.fit_note) == (False, False, False)
     assert run.repeat_customers == int((x >= 1).sum())
     assert run.spend_customers == int(((x >= 1) & (m_x > 0)).sum())
