@@ -7,6 +7,7 @@ the 30 days before it. Every day below is chosen so that each figure holds whate
 lengths (28 to 31 days).
 """
 
+import random
 from datetime import time, timedelta
 
 import pytest
@@ -127,7 +128,18 @@ def test_board_asks_for_12_or_24_months_of_the_current_company(env, shop, today)
 
 
 def kept_months(env):
-    return env["customer.churn.baseline.month"].search([("company_id", "=", env.company.id)])
+    return env["customer.churn.baseline.month"].search([("company_id", "=", env.company.id), ("complete", "=", True)])
+
+
+def test_customers_come_back_after_churning_and_the_books_balance(baselines):
+    """start + new + returning - churned = the next month's start (events: a second crossing counts)."""
+    m3, m2, m1, m0 = baselines[-4:]
+    assert [row["returning"] for row in (m3, m2, m1, m0)] == [0, 0, 1, 2]  # Eta; Alpha and Epsilon
+    for month, following in zip(baselines, baselines[1:], strict=False):
+        assert (
+            month["customers_at_start"] + month["new_customers"] + month["returning"] - month["churned"]
+            == following["customers_at_start"]
+        ), month["month"]
 
 
 def test_a_run_keeps_the_complete_months_the_board_then_reads(env, shop, baselines):
@@ -191,3 +203,50 @@ def test_on_the_cycle_basis_a_customer_churns_on_its_own_line(env, shop):
     env.company.churn_state_basis = "fixed"  # on the company's line, it churns 30 days after: in M0
     months = {row["month"]: row for row in env["customer.churn.baseline"]._compute_baselines(env.company, AS_OF, 12)}
     assert (months[S1]["churned"], months[S0]["churned"]) == (0, 1)
+
+
+def test_on_a_random_book_the_books_balance_and_the_current_month_reads_as_counted(env, shop):
+    """Weekly to monthly shops that stop, come back and start, on their own lines (some of 8 days,
+    so a shop can churn twice in a month): every month balances, the board's current month (from
+    the start the run kept) equals the month counted from all orders, and at the end of AS_OF the
+    balance leaves exactly the customers the run calls active or at risk."""
+    env.company.churn_state_basis = "cycle"
+    rng = random.Random(20261202)
+    for index in range(40):
+        customer = shop.customer(f"Random {index:02d}")
+        gap, day_back = rng.choice((4, 7, 14, 30)), rng.randint(0, 420)
+        days = set()
+        while day_back >= 0:
+            days.add(day_back)
+            day_back -= gap + rng.choice((0, 0, 1, gap, 3 * gap, 40))
+        shop.orders(customer, [AS_OF - timedelta(days=back) for back in days], 10)
+    shop.recompute()
+    Baseline = env["customer.churn.baseline"]
+    counted = Baseline._compute_baselines(env.company, AS_OF, 24)
+    for month, following in zip(counted, counted[1:], strict=False):
+        assert (
+            month["customers_at_start"] + month["new_customers"] + month["returning"] - month["churned"]
+            == following["customers_at_start"]
+        ), month["month"]
+    assert sum(month["churned"] for month in counted) > sum(month["returning"] for month in counted) > 0
+    read = Baseline._read_baselines(env.company, AS_OF, 24)
+    assert read == counted
+    current = read[-1]
+    live = env["customer.churn.figure"].search_count(
+        [("company_id", "=", env.company.id), ("churn_state", "in", ("active", "at_risk"))]
+    )
+    assert current["customers_at_start"] + current["new_customers"] + current["returning"] - current["churned"] == live
+
+
+def test_the_run_keeps_who_starts_the_current_month(env, shop, baselines):
+    shop.recompute()
+    Month = env["customer.churn.baseline.month"]
+    start = Month.search([("company_id", "=", env.company.id), ("complete", "=", False)])
+    assert (start.month, start.customers_at_start) == (S0, 4)
+    starters = env["customer.churn.baseline.start"].search([("company_id", "=", env.company.id)])
+    # Alpha, Eta, Iota and Zeta (Epsilon churned in M1), each with the day it churns without a new order.
+    assert sorted(starters.mapped("partner_id.name")) == ["Alpha", "Eta", "Iota", "Zeta"]
+    alpha = starters.filtered(lambda row: row.partner_id.name == "Alpha")
+    assert alpha.churn_day == day(S1, 35)
+    shop.recompute()  # a second run of the month keeps the same start
+    assert Month.search([("company_id", "=", env.company.id), ("complete", "=", False)]) == start

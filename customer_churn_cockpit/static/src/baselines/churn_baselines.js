@@ -79,28 +79,46 @@ export class ChurnBaselines extends Component {
         return _t("Month to date");
     }
 
+    get baselineNote() {
+        const complete = this.state.data.months.filter((row) => !row.partial).length;
+        return _t(
+            "Baseline: the mean of the %s complete months above; the current month, still running, is left out. Each month, customers at the start + new + returning − churned = customers at the start of the next.",
+            complete
+        );
+    }
+
+    chartLabel(row) {
+        return row.partial ? `${this.monthLabel(row)} (${this.partialTitle})` : this.monthLabel(row);
+    }
+
     renderChart() {
         this.chart?.destroy();
         const rows = this.state.data.months;
+        // The month still running is drawn faded, and without a churn rate: its churns are not all in yet.
         const bar = (label, key, color) => ({
             type: "bar",
             label,
             data: rows.map((row) => row[key]),
-            backgroundColor: color,
+            backgroundColor: rows.map((row) => (row.partial ? `${color}55` : color)),
+            borderColor: color,
+            borderWidth: rows.map((row) => (row.partial ? 1 : 0)),
             yAxisID: "y",
             order: 2,
         });
         this.chart = new Chart(this.canvasRef.el, {
             data: {
-                labels: rows.map((row) => this.monthLabel(row)),
+                labels: rows.map((row) => this.chartLabel(row)),
                 datasets: [
                     bar(_t("Transacting customers"), "customers", "#4a8fdd"),
                     bar(_t("New customers"), "new_customers", "#3fb27f"),
+                    bar(_t("Returning customers"), "returning", "#f0a830"),
                     bar(_t("Churned customers"), "churned", "#e0584b"),
                     {
                         type: "line",
                         label: _t("Churn rate"),
-                        data: rows.map((row) => (row.churn_rate === false ? null : row.churn_rate * 100)),
+                        data: rows.map((row) =>
+                            row.partial || row.churn_rate === false ? null : row.churn_rate * 100
+                        ),
                         borderColor: "#8a5fbf",
                         backgroundColor: "#8a5fbf",
                         yAxisID: "rate",
