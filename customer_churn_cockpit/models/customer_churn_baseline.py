@@ -176,7 +176,9 @@ SELECT (SELECT COUNT(DISTINCT partner_id) FROM dated),
           FROM live
           LEFT JOIN opening ON opening.partner_id = live.partner_id
          WHERE live.churn_day <= %(as_of)s AND (opening.day IS NULL OR opening.day > live.churn_day))
-       + (SELECT COUNT(*) FROM order_days WHERE day + line <= %(as_of)s AND (next_day IS NULL OR next_day > day + line)),
+       + (SELECT COUNT(*)
+            FROM order_days
+           WHERE day + line <= %(as_of)s AND (next_day IS NULL OR next_day > day + line)),
        (SELECT COUNT(*) FROM live)
 """
 MONTH_START_QUERY = """
