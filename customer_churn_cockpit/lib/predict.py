@@ -29,6 +29,12 @@ SPEND_PARAMETERS = ("p", "q", "v")
 # maximum (and where 2F1 needs millions of terms). A scale (alpha, v) follows the unit of time or
 # money, so its bounds are far beyond any of them. A fit that reaches a bound has no maximum of its own.
 SHAPE_BOUNDS = (math.log(1e-6), math.log(1e4))
+# The one such limit that is still a model: when shops drop out at much the same rate after an order
+# day (a distributor's regular shops), the Beta of the dropout probability narrows, ``a`` and ``b``
+# grow together and the likelihood rises towards that of one probability for all. The dropout enters
+# every forecast as ``a / (b + x)``; at the bound ``b = 1e4`` it is within ``x / 1e4`` of the limit's
+# ``a / b``: under 1% for shops with fewer than 100 order days, so the fit there is taken.
+COLLAPSIBLE_ORDER_PARAMETERS = ("a", "b")
 SCALE_BOUNDS = (-25.0, 25.0)
 ORDER_BOUNDS = (SHAPE_BOUNDS, SCALE_BOUNDS, SHAPE_BOUNDS, SHAPE_BOUNDS)
 SPEND_BOUNDS = (SHAPE_BOUNDS, SHAPE_BOUNDS, SCALE_BOUNDS)
@@ -51,7 +57,13 @@ def fit_bgnbd(x, t_x, T, modified=False):
     histories = _OrderHistories.group(x, t_x, T)
     start = np.log([1.0, 1.0 / max(histories.purchase_rate, 1e-12), 1.0, 1.0])
     fitted, log_likelihood = _maximise(
-        histories.log_likelihood, start, histories.weight.sum(), ORDER_PARAMETERS, ORDER_BOUNDS, modified
+        histories.log_likelihood,
+        start,
+        histories.weight.sum(),
+        ORDER_PARAMETERS,
+        ORDER_BOUNDS,
+        modified,
+        collapsible=COLLAPSIBLE_ORDER_PARAMETERS,
     )
     return {**fitted, "log_likelihood": log_likelihood}
 
@@ -240,8 +252,11 @@ def _dot(u, v):
     return np.einsum("i,i->", u, v)
 
 
-def _maximise(log_likelihood, start, total_weight, names, bounds, *args):
-    """Maximise ``log_likelihood(log_params, *args) -> (value, gradient)``; parameters by name, and the maximum."""
+def _maximise(log_likelihood, start, total_weight, names, bounds, *args, collapsible=()):
+    """Maximise ``log_likelihood(log_params, *args) -> (value, gradient)``; parameters by name, and the maximum.
+
+    A parameter named in ``collapsible`` may end on its upper bound: there the model is its limit.
+    """
 
     def objective(log_params):
         value, gradient = log_likelihood(log_params, *args)
@@ -263,7 +278,7 @@ def _maximise(log_likelihood, start, total_weight, names, bounds, *args):
     stuck = [
         name
         for name, log_value, (low, high) in zip(names, solution.x, bounds, strict=True)
-        if min(log_value - low, high - log_value) < 1e-3
+        if log_value - low < 1e-3 or (high - log_value < 1e-3 and name not in collapsible)
     ]
     if stuck:
         raise FitError(f"the likelihood has no maximum: {', '.join(stuck)} ran to a bound ({reached})")

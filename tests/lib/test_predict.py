@@ -366,3 +366,29 @@ def _assert_published(fit, published):
     """Each parameter within 0.001 of the figure printed with three decimals (0.0005 of rounding, and as much again)."""
     for name, value in published.items():
         assert fit[name] == pytest.approx(value, abs=0.001), name
+
+
+
+def test_regular_shops_whose_dropout_has_no_spread_still_get_a_forecast():
+    """300 shops on 7-, 14- and 30-day rhythms (a fifth of a cycle of jitter), a tenth of them stopping.
+
+    So regular a book leaves nothing for the Beta of the dropout to spread over: b runs to its
+    bound. The fit is taken there (the limit of one dropout probability for all), and it tells the
+    stopped shops from the others.
+    """
+    rng = np.random.default_rng(0)
+    n = 300
+    cycle = rng.choice([7.0, 14.0, 30.0], n)
+    T = rng.integers(300, 541, n).astype(float)
+    stopped = rng.random(n) < 0.1
+    stop = np.where(stopped, rng.uniform(0.3, 0.9, n) * T, T)
+    order_days = [np.cumsum(np.maximum(1, np.round(rng.normal(c, c / 5, 100)))) for c in cycle]
+    x = np.array([(days <= end).sum() for days, end in zip(order_days, stop, strict=True)], dtype=float)
+    t_x = np.array([days[int(k) - 1] if k else 0.0 for days, k in zip(order_days, x, strict=True)])
+
+    fitted = predict.fit_bgnbd(x, t_x, T, modified=True)
+
+    assert fitted["b"] == pytest.approx(1e4)
+    assert fitted["a"] < 1e3  # the dropout's mean a / b stays small and finite
+    alive = predict.p_alive(fitted, x, t_x, T, modified=True)
+    assert np.median(alive[stopped]) < 0.3 < 0.9 < np.median(alive[~stopped])
