@@ -18,3 +18,4 @@ from . import sale_order_line
 from . import mail_activity
 from . import loyalty_card
 from . import customer_churn_reason
+from . import customer_churn_monthly_sales
