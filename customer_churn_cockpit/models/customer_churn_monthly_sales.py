@@ -62,6 +62,4 @@ class CustomerChurnMonthlySales(models.AbstractModel):
             month = months[month_start(day)]
             month["revenue"] += amount
             month["orders"] += 1
-        return [
-            {"month": start, "partial": start == month_start(as_of), **months[start]} for start in sorted(months)
-        ]
+        return [{"month": start, "partial": start == month_start(as_of), **months[start]} for start in sorted(months)]
