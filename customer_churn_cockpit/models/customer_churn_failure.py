@@ -36,7 +36,7 @@ class CustomerChurnFailure(models.Model):
     def _record(self, company, kind, error, as_of=None, customers=0):
         """Keep the failure of ``kind`` of ``company``, with the error's message, and forget old ones."""
         latest, _previous = self.env["customer.churn.run"].sudo()._get_latest_runs(company)
-        self.sudo().create(
+        failure = self.sudo().create(
             {
                 "company_id": company.id,
                 "previous_run_id": latest.id,
@@ -50,6 +50,7 @@ class CustomerChurnFailure(models.Model):
             "DELETE FROM customer_churn_failure WHERE create_date < now() AT TIME ZONE 'UTC' - %s * interval '1 day'",
             [KEPT_DAYS],
         )
+        return failure
 
     @api.model
     def _get_company_failures(self, company, latest_run):
