@@ -62,7 +62,10 @@ def world(env, shop):
     env["customer.churn.engine"].backtest(company_a | company_b, AS_OF)
     Run, Winback = env["customer.churn.run"], env["customer.churn.winback"]
     Backtest, Action = env["customer.churn.backtest"], env["customer.churn.action"]
+    Failure = env["customer.churn.failure"]
     return {
+        "failure_a": Failure._record(company_a, "refresh", ValueError("a refresh failed"), AS_OF, 1),
+        "failure_b": Failure._record(company_b, "run", ValueError("a run failed"), AS_OF),
         "env": env,
         "a": company_a,
         "b": company_b,
@@ -497,6 +500,18 @@ CELLS = [
         NONE,
         lambda w, u: w["env"]["customer.churn.engine"].with_user(u).backtest(w["b"], AS_OF),
     ),
+    # Failed runs and refreshes: kept by the engine, read by the managers of the company only.
+    ("customer.churn.failure", "read", "A", MANAGER, lambda w, u: w["failure_a"].with_user(u).read(["message"])),
+    ("customer.churn.failure", "read", "B", NONE, lambda w, u: w["failure_b"].with_user(u).read(["message"])),
+    ("customer.churn.failure", "write", "A", NONE, lambda w, u: w["failure_a"].with_user(u).write({"message": "x"})),
+    (
+        "customer.churn.failure",
+        "create",
+        "A",
+        NONE,
+        lambda w, u: w["env"]["customer.churn.failure"].with_user(u).create({"company_id": w["a"].id, "kind": "run"}),
+    ),
+    ("customer.churn.failure", "unlink", "A", NONE, lambda w, u: w["failure_a"].with_user(u).unlink()),
     # Actions and their control groups are recorded by the wizards, read by every cockpit user.
     ("customer.churn.action", "read", "A", COCKPIT, lambda w, u: w["action_a"].with_user(u).read(["uplift"])),
     ("customer.churn.action", "read", "B", NONE, lambda w, u: w["action_b"].with_user(u).read(["uplift"])),
@@ -601,7 +616,7 @@ def test_matrix_covers_every_model_of_the_module(env):
     }
     assert names <= {what for what, *_rest in CELLS}
     print(f"\naccess matrix: {len(CELLS)} operations x {len(ROLES)} roles = {MATRIX_SIZE} cells")
-    assert MATRIX_SIZE == 84 * 4
+    assert MATRIX_SIZE == 89 * 4
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -6,6 +6,7 @@ from . import res_partner
 from . import customer_churn_extract
 from . import customer_churn_engine
 from . import customer_churn_run
+from . import customer_churn_failure
 from . import customer_churn_snapshot
 from . import customer_churn_automation
 from . import customer_churn_board

@@ -2,7 +2,7 @@ from collections import defaultdict, namedtuple
 
 from odoo import api, models
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..lib.vocabulary import ABC_TIERS, CHURN_STATES, VALUE_SEGMENTS
 
@@ -88,6 +88,7 @@ class CustomerChurnBoard(models.AbstractModel):
             "previous_as_of": previous.as_of or False,
             "customers": figures["customers"],
             "is_manager": self.env.user.has_group("customer_churn_cockpit.group_churn_manager"),
+            "failures": self._failure_banners(company, latest),
             "views": {view_type: self.env.ref(xmlid).id for view_type, xmlid in VIEWS.items()},
             "sections": [
                 {
@@ -100,6 +101,35 @@ class CustomerChurnBoard(models.AbstractModel):
             ],
             "matrices": [self._abc_matrix(groups)] + ([self._state_matrix(latest, previous)] if previous else []),
         }
+
+    @api.model
+    def _failure_banners(self, company, latest):
+        """Why the figures may be stale, for the managers: the scheduled runs that failed since the
+        latest run, and the refreshes that failed today."""
+        if not (self.env.su or self.env.user.has_group("customer_churn_cockpit.group_churn_manager")):
+            return []
+        runs, refreshes = self.env["customer.churn.failure"]._get_company_failures(company, latest)
+        banners = []
+        if runs:
+            banners.append(
+                self.env._(
+                    "The scheduled run as of %(day)s failed (%(count)s since the last run that worked); the board "
+                    "shows the figures of that run. Error: %(error)s",
+                    day=format_date(self.env, runs[0].as_of),
+                    count=len(runs),
+                    error=runs[0].message,
+                )
+            )
+        if refreshes:
+            banners.append(
+                self.env._(
+                    "%(count)s refreshes of customers' figures failed today; tonight's run brings these customers "
+                    "up to date. Latest error: %(error)s",
+                    count=len(refreshes),
+                    error=refreshes[0].message,
+                )
+            )
+        return banners
 
     @api.model
     def _sees_every_customer(self):

@@ -144,9 +144,11 @@ class CustomerChurnEngine(models.AbstractModel):
                     self._recompute_in_steps(company)
                 else:
                     self.recompute(company)
-            except Exception:
-                # One company's failure must not stop the others; its old figures stay in place.
+            except Exception as error:
+                # One company's failure must not stop the others; its old figures stay in place,
+                # and the managers see why on the board and in the failures.
                 _logger.exception("churn recompute failed for company %s", company.display_name)
+                self.env["customer.churn.failure"]._record(company, "run", error, as_of=self._today(company))
             progress.company_done(company)
 
     def _expected_customers(self, companies):
@@ -183,6 +185,16 @@ class CustomerChurnEngine(models.AbstractModel):
         customer with all the others, and with the models of the company's last run: a few
         customers cannot refit them.
         """
+        errors = company._get_churn_settings_errors()
+        if errors:
+            # Written past the settings' checks (a script, an import): refuse before any date arithmetic.
+            raise UserError(
+                _(
+                    "The churn settings of %(company)s break these rules:\n%(rules)s",
+                    company=company.name,
+                    rules="\n".join(errors),
+                )
+            )
         settings = company._get_churn_settings()
         windows = Windows.for_settings(as_of, settings)
         aggregates = self.env["customer.churn.extract"]._extract_aggregates(company, windows, settings, partner_ids)
@@ -353,9 +365,14 @@ class CustomerChurnEngine(models.AbstractModel):
                 # Another transaction (a run, another order) wrote these customers since ours
                 # began: Odoo retries the whole request, which then refreshes on top of it.
                 raise
-            except Exception:
-                # The user's order must be saved whatever happens here; the nightly run catches up.
+            except Exception as error:
+                # The user's order must be saved whatever happens here; the nightly run catches up,
+                # and the managers see the failure on the board.
                 _logger.exception("churn refresh of %s customers of %s failed", len(partners), company.name)
+                engine.env["customer.churn.failure"]._record(
+                    company, "refresh", error, as_of=engine._today(company), customers=len(partners)
+                )
+                engine.env.flush_all()  # past the commit's own flush: this hook runs after it
 
 
 class _CronProgress:

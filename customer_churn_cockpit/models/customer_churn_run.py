@@ -35,6 +35,18 @@ class CustomerChurnRun(models.Model):
     auto_visit_count = fields.Integer(
         string="Visits Planned Automatically", readonly=True, help="Visits the run planned for newly at-risk customers."
     )
+    unrated_order_count = fields.Integer(
+        string="Orders Without a Currency Rate",
+        readonly=True,
+        help="Counted orders in a currency without a rate (or with a rate of 0 or none): they count 1:1 in the "
+        "company currency.",
+    )
+    bad_date_order_count = fields.Integer(
+        string="Orders With an Impossible Date",
+        readonly=True,
+        help="Confirmed orders dated before 1900 or from 2200 on: no figure counts them. Correct their order date.",
+    )
+    bad_date_orders = fields.Text(string="Orders Not Counted", readonly=True)
     # The forecast's models (SPEC §9), fitted on the company's customers; empty without a fit. Kept
     # unrounded (no digits): a refresh computes with them.
     mbgnbd_r = fields.Float(string="r", readonly=True)
@@ -115,6 +127,7 @@ class CustomerChurnRun(models.Model):
                 **{f"{key}_count": int(states.get(key, 0)) for key, _label in CHURN_STATES},
                 "segment_counts": self._count_segments(result),
                 **self._prepare_fit_vals(fits or Fits()),
+                **self._prepare_order_quality_vals(company, as_of),
             }
         )
         self.env["customer.churn.snapshot"]._record(run, result)
@@ -130,6 +143,18 @@ class CustomerChurnRun(models.Model):
             values = result[column].value_counts()
             counts.update({f"{column}:{key}": int(values.get(key, 0)) for key, _label in keys})
         return counts
+
+    @api.model
+    def _prepare_order_quality_vals(self, company, as_of):
+        quality = self.env["customer.churn.extract"]._extract_order_quality(company, as_of)
+        names = quality["bad_date_names"]
+        if quality["bad_dates"] > len(names):
+            names = [*names, _("… and %s more", quality["bad_dates"] - len(names))]
+        return {
+            "unrated_order_count": quality["unrated"],
+            "bad_date_order_count": quality["bad_dates"],
+            "bad_date_orders": ", ".join(names) or False,
+        }
 
     @api.model
     def _prepare_fit_vals(self, fits):

@@ -35,13 +35,17 @@ WITH actions AS (
        AND act.activity_type_id = %(visit_type_id)s
        AND company.id IN %(company_ids)s
     UNION ALL
-    SELECT 'coupon', card.id, holder.commercial_partner_id, card.create_date::date, holder.user_id,
-           company.id, card.id
+    -- coupons only (loyalty, eWallet and next-order cards come with an order), on the company's day
+    SELECT 'coupon', card.id, holder.commercial_partner_id,
+           (card.create_date AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(company_partner.tz, 'UTC'))::date,
+           holder.user_id, company.id, card.id
       FROM loyalty_card card
       JOIN loyalty_program program ON program.id = card.program_id
       JOIN res_partner holder ON holder.id = card.partner_id
       JOIN res_company company ON company.id = program.company_id OR program.company_id IS NULL
+      JOIN res_partner company_partner ON company_partner.id = company.partner_id
      WHERE company.id IN %(company_ids)s
+       AND program.program_type = 'coupons'
 )
 SELECT a.company_id::bigint * 4294967296 + a.source_id::bigint * 2 + (a.action_type = 'coupon')::int AS id,
        a.action_type, a.partner_id, a.action_date, a.user_id, a.company_id,
@@ -82,7 +86,7 @@ class CustomerChurnWinback(models.Model):
         "customer.churn.snapshot": ["churn_state", "value_segment", "run_id", "partner_id"],
         "res.company": ["churn_winback_days", "partner_id"],
         "res.partner": ["commercial_partner_id", "user_id", "tz"],
-        "loyalty.program": ["company_id"],
+        "loyalty.program": ["company_id", "program_type"],
         "customer.churn.run": ["company_id", "as_of"],
     }
 

@@ -8,7 +8,8 @@ class LoyaltyCard(models.Model):
     def create(self, vals_list):
         """A coupon issued to a customer moves the customer's last coupon date (SPEC §7)."""
         cards = super().create(vals_list)
-        holders = cards.filtered("partner_id")
+        # Loyalty, eWallet and next-order cards come with an order: only coupons count (SPEC §7).
+        holders = cards.filtered(lambda card: card.partner_id and card.program_id.program_type == "coupons")
         if holders:
             companies = holders.program_id.company_id or self.env["res.company"].sudo().search([])
             self.env["customer.churn.engine"]._mark_for_refresh(
