@@ -37,4 +37,4 @@ class ResPartner(models.Model):
                 list(partner_ids),
             )
         )
-        self.env["customer.churn.engine"]._mark_for_refresh([row[0] for row in rows], set(partner_ids))
+        self.env["customer.churn.engine"]._mark_current_for_refresh([row[0] for row in rows], set(partner_ids))

@@ -24,7 +24,7 @@ class ResUsers(models.Model):
             )
         )
         partner_ids = {partner_id for _company, ids in rows for partner_id in ids}
-        self.env["customer.churn.engine"]._mark_for_refresh([row[0] for row in rows], partner_ids)
+        self.env["customer.churn.engine"]._mark_current_for_refresh([row[0] for row in rows], partner_ids)
 
     def action_churn_hand_over(self):
         """The hand-over wizard, with this salesperson leaving."""
