@@ -504,7 +504,7 @@ def manager_hands_over_the_departed_salespersons_customers(tour):
     browser, rpc, names, labels = tour.browser, tour.rpc, tour.names, tour.labels
     departing = [key for key, shop in SHOPS.items() if shop.salesperson == DEPARTING]
     [user] = rpc.read("res.users", [("login", "=", DEPARTING)], ["id"])
-    rpc.call("res.users", "action_archive", [user["id"]])
+    rpc.call("res.users", "write", [user["id"]], {"active": False})
     browser.open("/odoo/action-customer_churn_cockpit.customer_churn_board_action")
     browser.wait(".o_churn_tile[data-tile-key='salesperson_left']").click()
     assert list_names(browser, names.shops(departing)) == names.shops(departing)
