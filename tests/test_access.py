@@ -63,10 +63,19 @@ def world(env, shop):
     Run, Winback = env["customer.churn.run"], env["customer.churn.winback"]
     Backtest, Action = env["customer.churn.backtest"], env["customer.churn.action"]
     Failure = env["customer.churn.failure"]
+    handover = env["customer.churn.handover"].create(
+        {
+            "company_id": company_a.id,
+            "day": AS_OF,
+            "departing_user_id": env.user.id,
+            "line_ids": [Command.create({"partner_id": active.id})],
+        }
+    )
     return {
         "failure_a": Failure._record(company_a, "refresh", ValueError("a refresh failed"), AS_OF, 1),
         "failure_b": Failure._record(company_b, "run", ValueError("a run failed"), AS_OF),
         "env": env,
+        "handover": handover,
         "a": company_a,
         "b": company_b,
         "active": active,
@@ -93,6 +102,18 @@ def kept_month(w, company, user):
 def wizard_of(w, user, model, values):
     """A wizard of ``user`` (transient records belong to their creator), whatever their rights."""
     return w["env"][model].with_user(user).sudo().create(values).sudo(False)
+
+
+def salesperson_change(w, customer, user):
+    """The change that gave ``w[customer]`` its salesperson, as ``user`` browses it."""
+    Change = w["env"]["customer.churn.salesperson.change"]
+    return Change.search([("partner_id", "=", w[customer].id)], limit=1).with_user(user)
+
+
+def preview_handover(w, user):
+    """The hand-over of the own-documents salesperson's customers to the other one, previewed."""
+    values = {"departing_user_id": w["users"]["rep_own"].id, "receiver_ids": [Command.set(w["users"]["rep_all"].ids)]}
+    w["env"]["customer.churn.handover.wizard"].with_user(user).create(values).action_preview()
 
 
 def plan_visit(w, user):
@@ -538,6 +559,49 @@ CELLS = [
         NONE,
         lambda w, u: w["action_a"].line_ids.with_user(u).write({"member_group": "control"}),
     ),
+    # Salesperson changes follow the figures' rules; hand-overs are made by managers, read by the cockpit.
+    (
+        "customer.churn.salesperson.change",
+        "read",
+        "A",
+        COCKPIT,
+        lambda w, u: salesperson_change(w, "active", u).read(["day"]),
+    ),
+    (
+        "customer.churn.salesperson.change",
+        "read rival's customer",
+        "A",
+        ALL_DOCUMENTS,
+        lambda w, u: salesperson_change(w, "rival", u).read(["day"]),
+    ),
+    (
+        "customer.churn.salesperson.change",
+        "write",
+        "A",
+        NONE,
+        lambda w, u: salesperson_change(w, "active", u).write({"source": "merge"}),
+    ),
+    ("customer.churn.handover", "read", "A", COCKPIT, lambda w, u: w["handover"].with_user(u).read(["day"])),
+    ("customer.churn.handover", "write", "A", NONE, lambda w, u: w["handover"].with_user(u).write({"day": AS_OF})),
+    (
+        "customer.churn.handover.line",
+        "read",
+        "A",
+        COCKPIT,
+        lambda w, u: w["handover"].line_ids.with_user(u).read(["revenue"]),
+    ),
+    ("customer.churn.handover.wizard", "preview", "A", MANAGER, preview_handover),
+    (
+        "customer.churn.handover.wizard.line",
+        "create",
+        "A",
+        MANAGER,
+        lambda w, u: (
+            w["env"]["customer.churn.handover.wizard.line"]
+            .with_user(u)
+            .create({"wizard_id": wizard_of(w, u, "customer.churn.handover.wizard", {"departing_user_id": u.id}).id})
+        ),
+    ),
     # Every user may read the thresholds (the board explains them); cockpit managers change them.
     ("churn settings", "read", "A", ALL, lambda w, u: w["a"].with_user(u).read(["churn_at_risk_days"])),
     ("churn settings", "write", "A", MANAGER, lambda w, u: w["a"].with_user(u).write({"churn_at_risk_days": 10})),
@@ -616,7 +680,7 @@ def test_matrix_covers_every_model_of_the_module(env):
     }
     assert names <= {what for what, *_rest in CELLS}
     print(f"\naccess matrix: {len(CELLS)} operations x {len(ROLES)} roles = {MATRIX_SIZE} cells")
-    assert MATRIX_SIZE == 89 * 4
+    assert MATRIX_SIZE == 97 * 4
 
 
 @pytest.mark.parametrize("role", ROLES)

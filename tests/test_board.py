@@ -16,6 +16,7 @@ TILE_KEYS = [
     "never", "active", "at_risk", "churned", "newly_churned", "likely_lost",
     "traded_recently", "not_traded_recently", "cycle_overdue",
     "sales_surge", "sales_plunge", "orders_rise", "orders_plunge",
+    "salesperson_left", "salesperson_changed",
     "tier_a", "tier_b", "tier_c", "tier_d",
     "very_important", "important", "general", "dormant",
 ]  # fmt: skip
@@ -61,7 +62,7 @@ def tiles_of(board):
 def test_board_lists_every_segment_of_the_spec_in_sections(env, story):
     board = env["customer.churn.board"].get_board_data()
     assert [section["key"] for section in board["sections"]] == [
-        "state", "activity", "changes", "abc_tier", "value_segment",
+        "state", "activity", "changes", "salesperson", "abc_tier", "value_segment",
     ]  # fmt: skip
     assert list(tiles_of(board)) == TILE_KEYS
     assert all(section["label"] and section["hint"] for section in board["sections"])

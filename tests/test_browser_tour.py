@@ -85,6 +85,7 @@ SHOPS = {
 AT_RISK = ("noodle", "sunrise", "tea")
 CHURNED_A = ("dragon", "family")
 VISITED = "noodle"  # Li Wei's customer, whose visit he marks done
+DEPARTING = "zhang"  # leaves at the end of the tour; Li Wei takes his customers over (SPEC §13)
 WON_BACK = "dragon"  # orders again with the coupon
 
 Product = namedtuple("Product", "en zh price")
@@ -101,6 +102,7 @@ LABELS = {
         "visits_planned": "3 visits planned.",
         "coupons_issued": "2 coupons issued in Win-back coupon.",
         "feedback": "Visited: restocks next week",
+        "hand_over": "Hand Over",
     },
     "zh_CN": {
         "plan_visits": "制定拜访计划",
@@ -110,6 +112,7 @@ LABELS = {
         "visits_planned": "已制定 3 个拜访计划。",
         "coupons_issued": "已通过“挽回客户优惠券”发放 2 张优惠券。",
         "feedback": "已拜访:下周补货",
+        "hand_over": "客户交接",
     },
 }
 
@@ -338,6 +341,7 @@ def test_win_back_tour(browser, rpc, lang):
         salesperson_marks_the_visit_done(tour)
         manager_sees_the_visit_and_sends_coupons_to_churned_a_tier(tour)
         coupon_takes_its_discount_off_the_next_order(tour)
+        manager_hands_over_the_departed_salespersons_customers(tour)
     assert not browser.console_errors()
 
 
@@ -494,3 +498,28 @@ def coupon_takes_its_discount_off_the_next_order(tour):
     assert order["amount_untaxed"] == pytest.approx(TEA.price * (100 - DISCOUNT) / 100)
     [spent] = rpc.read("loyalty.card", [("code", "=", card["code"])], ["points"])
     assert spent["points"] == 0
+
+
+def manager_hands_over_the_departed_salespersons_customers(tour):
+    browser, rpc, names, labels = tour.browser, tour.rpc, tour.names, tour.labels
+    departing = [key for key, shop in SHOPS.items() if shop.salesperson == DEPARTING]
+    [user] = rpc.read("res.users", [("login", "=", DEPARTING)], ["id"])
+    rpc.call("res.users", "write", [user["id"]], {"active": False})
+    browser.open("/odoo/action-customer_churn_cockpit.customer_churn_board_action")
+    browser.wait(".o_churn_tile[data-tile-key='salesperson_left']").click()
+    assert list_names(browser, names.shops(departing)) == names.shops(departing)
+    select_all_rows(browser)
+    tour.shoot("16-salesperson-left")
+
+    run_list_action(browser, labels["hand_over"])
+    pick_in_many2one(browser, ".modal .o_field_widget[name='receiver_ids'] input", names.person("li"))
+    browser.wait(".modal button[name='action_preview']").click()
+    browser.wait(".modal .o_field_widget[name='line_ids'] .o_data_row")
+    tour.shoot("17-hand-over-split")
+    browser.wait(".modal button[name='action_confirm']").click()
+    browser.wait(".modal .o_field_widget[name='handover_id']")
+    tour.shoot("18-handed-over")
+    close_wizard(browser)
+
+    shops = rpc.read("res.partner", [("name", "in", names.shops(departing))], ["user_id"])
+    assert {shop["user_id"][1] for shop in shops} == {names.person("li")}

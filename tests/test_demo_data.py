@@ -52,7 +52,8 @@ def test_customers_are_companies_with_a_salesperson(demo):
     env, stats, customers, _orders = demo
     assert len(customers) == CUSTOMERS
     assert stats["customers"] == CUSTOMERS
-    salesmen = env.ref("sales_team.group_sale_salesman").users
+    # The departed salesperson is archived: his customers are still his, to be handed over.
+    salesmen = env.ref("sales_team.group_sale_salesman").with_context(active_test=False).users
     for customer in customers:
         assert customer.commercial_partner_id == customer
         assert customer.active and customer.customer_rank == 1 and not customer.company_id
@@ -228,12 +229,18 @@ def test_a_target_number_of_confirmed_orders(env):
 
 
 def test_the_cockpit_sees_every_churn_state_and_tier(demo):
-    env, _stats, customers, _orders = demo
+    env, stats, customers, _orders = demo
     env["customer.churn.engine"].recompute(env.company, AS_OF)
     figures = customers.with_company(env.company)
     assert {"active", "at_risk", "churned", "never"} <= set(figures.mapped("churn_state"))
     assert {"A", "B", "C"} <= set(figures.mapped("abc_tier"))
     assert any(figures.mapped("churn_sales_plunge"))
+    departed = env["res.users"].browse(stats["departed_salesperson"])
+    assert not departed.active
+    his = figures.filtered(lambda customer: customer.user_id == departed)
+    assert his and all(his.mapped("churn_salesperson_left"))
+    served = figures.filtered(lambda customer: customer.user_id.active and env.company in customer.user_id.company_ids)
+    assert served and not any(served.mapped("churn_salesperson_left"))
 
 
 def test_command_line_runs_as_a_script():

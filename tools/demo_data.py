@@ -267,12 +267,21 @@ def generate(env, customers=2000, months=18, seed=42, as_of=None, orders=None):
     _write_customers(env, np.random.default_rng([seed, 6]), plan, setup, calendar)
     timer.lap("customers")
     _write_orders(env, book, lines, plan, setup)
+    departed = _depart_salesperson(env, setup)
     timer.lap("orders")
     # Fresh statistics: the recompute that usually follows plans its joins on these tables.
     env.cr.execute(SQL("ANALYZE res_partner, sale_order, sale_order_line"))
     env.invalidate_all()
     timer.lap("analyze")
-    return _stats(plan, book, lines, setup, calendar, timer)
+    return {**_stats(plan, book, lines, setup, calendar, timer), "departed_salesperson": departed.id}
+
+
+def _depart_salesperson(env, setup):
+    """The main company's last salesperson has left (SPEC §13): archived, his customers still his,
+    waiting to be handed over."""
+    departed = env["res.users"].browse(setup.companies[0].salespeople[-1])
+    departed.action_archive()
+    return departed
 
 
 def _stats(plan, book, lines, setup, calendar, timer):

@@ -19,6 +19,8 @@ from .vocabulary import FIGURE_NAMES, FIGURES, STATE_BASES
 EPSILON = 1e-9
 
 TIER_RANK = {"A": 4, "B": 3, "C": 2, "D": 1}
+# A customer without a salesperson has lost one when it bought within this many days (SPEC §13).
+SALESPERSON_YEAR_DAYS = 365
 
 AGGREGATE_COLUMNS = (
     "first_day",
@@ -93,6 +95,8 @@ def classify_customers(aggregates, windows, settings, ranks=True):
     result["churn_state"] = _churn_state(days_since, traded, at_risk_after, churned_after)
     _set_flags(result, agg, days_since, traded, settings, churned_after)
     _set_cycle(result, agg, days_since, settings)
+    if "salesperson_status" in agg:
+        _set_salesperson(result, agg, windows)
     if ranks:
         _set_abc(result, agg, windows, settings)
         result["value_segment"] = _value_segment(agg, traded, settings)
@@ -199,6 +203,16 @@ def _set_cycle(result, agg, days_since, settings):
     offset = pd.to_timedelta(np.floor(cycle + 0.5), unit="D")
     result["churn_next_order_date"] = (agg["last_day"] + offset).where(has_cycle)
     result["churn_cycle_overdue"] = has_cycle & (days_since > settings.cycle_multiplier * cycle)
+
+
+def _set_salesperson(result, agg, windows):
+    """SPEC §13. ``salesperson_status``: none, archived, outside (not allowed in the company) or
+    active; ``last_salesperson_change``: the day of the last change up to as_of (NaT when none)."""
+    status = agg["salesperson_status"]
+    year_start = pd.Timestamp(windows.as_of) - pd.Timedelta(days=SALESPERSON_YEAR_DAYS - 1)
+    traded_this_year = agg["last_day"].notna() & (agg["last_day"] >= year_start)
+    result["churn_salesperson_left"] = status.isin(["archived", "outside"]) | (status.eq("none") & traded_this_year)
+    result["churn_salesperson_changed"] = agg["last_salesperson_change"] >= pd.Timestamp(windows.current_start)
 
 
 def _set_abc(result, agg, windows, settings):

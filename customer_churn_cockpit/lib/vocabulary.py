@@ -55,6 +55,10 @@ FIGURES = (
     Figure("churn_next_order_date", "date", "Next Expected Order"),
     Figure("churn_cycle_overdue", "boolean", "Overdue on Order Cycle"),
     Figure("churn_likely_lost", "boolean", "Likely Lost"),
+    # SPEC §13: the salesperson left (archived, out of the company, or none for a recent buyer),
+    # and a new salesperson within the period.
+    Figure("churn_salesperson_left", "boolean", "Salesperson Left"),
+    Figure("churn_salesperson_changed", "boolean", "Salesperson Changed"),
     Figure("abc_tier", "selection", "ABC Tier", ABC_TIERS, rank=True),
     Figure("abc_tier_prev", "selection", "Previous ABC Tier", ABC_TIERS, rank=True),
     Figure("abc_trend", "selection", "ABC Trend", ABC_TRENDS, rank=True),

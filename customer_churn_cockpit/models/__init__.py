@@ -3,6 +3,10 @@ from . import res_company
 from . import res_config_settings
 from . import customer_churn_figure
 from . import res_partner
+from . import customer_churn_salesperson_change
+from . import res_partner_salesperson
+from . import res_users
+from . import customer_churn_handover
 from . import customer_churn_extract
 from . import customer_churn_engine
 from . import customer_churn_run

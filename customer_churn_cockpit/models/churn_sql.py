@@ -28,6 +28,7 @@ class ChurnLock(enum.IntEnum):
     RECOMPUTE = 0x63687252  # one recompute of a company at a time
     FIGURES = 0x63687246  # refreshes (shared) against the replacement of a company's figures
     VISITS = 0x63687256  # one visit plan of a company at a time
+    HANDOVER = 0x63687248  # one hand-over of a company at a time
 
 
 def try_lock(cr, purpose, company_id, session=False):

@@ -12,7 +12,7 @@ from ..lib.vocabulary import ABC_TIERS, CHURN_STATES, VALUE_SEGMENTS
 # ``accent`` is the Bootstrap colour of the tile.
 Tile = namedtuple("Tile", "key section field value run_key better accent")
 
-SECTIONS = ("state", "activity", "changes", "abc_tier", "value_segment")
+SECTIONS = ("state", "activity", "changes", "salesperson", "abc_tier", "value_segment")
 
 STATE_TILES = (
     Tile("never", "state", "churn_state", "never", "never_count", None, "secondary"),
@@ -32,6 +32,8 @@ FLAG_TILES = tuple(
         ("changes", "churn_sales_plunge", "down", "danger"),
         ("changes", "churn_orders_rise", "up", "success"),
         ("changes", "churn_orders_plunge", "down", "danger"),
+        ("salesperson", "churn_salesperson_left", "down", "danger"),
+        ("salesperson", "churn_salesperson_changed", None, "warning"),
     )
 )
 TIER_TILES = tuple(
@@ -100,6 +102,7 @@ class CustomerChurnBoard(models.AbstractModel):
                 for key in SECTIONS
             ],
             "matrices": [self._abc_matrix(groups)] + ([self._state_matrix(latest, previous)] if previous else []),
+            "handovers": self.env["customer.churn.handover"]._get_board_aftermath(company),
         }
 
     @api.model
@@ -256,6 +259,10 @@ class CustomerChurnBoard(models.AbstractModel):
                 _("Orders in the last %s days, and each customer's own order cycle.", period),
             ),
             "changes": (_("Changes"), _("The last %(days)s days against the %(days)s days before.", days=period)),
+            "salesperson": (
+                _("Salesperson"),
+                _("Customers whose salesperson left, or changed in the last %s days.", period),
+            ),
             "abc_tier": (
                 partner_fields["abc_tier"]._description_string(self.env),
                 _("Share of last month's sales."),

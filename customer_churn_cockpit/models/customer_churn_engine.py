@@ -335,6 +335,20 @@ class CustomerChurnEngine(models.AbstractModel):
         self.env["customer.churn.figure"]._refresh_figures(company, result, partner_ids)
 
     @api.model
+    def _mark_current_for_refresh(self, company_ids, partner_ids):
+        """As ``_mark_for_refresh``, in the companies whose figures are current (as of today or
+        yesterday): a change of salesperson moves no order, and figures kept for a day of the past
+        (an analysis) must not get one of today's flags among them."""
+        Run = self.env["customer.churn.run"].sudo()
+        companies = self.env["res.company"].sudo().browse(company_ids)
+        current = [
+            company.id
+            for company in companies
+            if (Run._get_live_as_of(company) or date.min) >= self._today(company) - timedelta(days=1)
+        ]
+        self._mark_for_refresh(current, partner_ids)
+
+    @api.model
     def _mark_for_refresh(self, company_ids, partner_ids):
         """Refresh these customers in these companies when the transaction commits.
 

@@ -87,6 +87,14 @@ WITH {DAILY_CTES}, per_customer AS (
        AND (card.create_date AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date <= %(as_of)s
        AND %(coupon_scope)s
   GROUP BY holder.commercial_partner_id
+), salesperson_changes AS (
+    -- SPEC §13: the last change of salesperson up to as_of; a new customer's first one is no change.
+    SELECT change.partner_id, MAX(change.day) AS last_salesperson_change
+      FROM customer_churn_salesperson_change change
+     WHERE change.source <> 'create'
+       AND change.day <= %(as_of)s
+       AND %(change_scope)s
+  GROUP BY change.partner_id
 ), sold_elsewhere AS (
     -- Customers of another company (SPEC §1): a prospect of theirs is not a prospect here. One
     -- pass over the other companies' orders; a per-prospect subquery would scan them once each.
@@ -103,8 +111,18 @@ WITH {DAILY_CTES}, per_customer AS (
 SELECT partner.id AS partner_id,
        pc.first_day, pc.last_day, pc.rev_cur, pc.rev_prev, pc.cnt_cur, pc.cnt_prev,
        pc.rev_month, pc.rev_month_prev, pc.rev_value, pc.order_days, pc.m_x, pc.rev_year, cycle.cycle_days,
-       visits.last_visit_date, coupons.last_coupon_date
+       visits.last_visit_date, coupons.last_coupon_date,
+       CASE WHEN partner.user_id IS NULL THEN 'none'
+            WHEN NOT seller.active THEN 'archived'
+            WHEN NOT EXISTS (SELECT 1 FROM res_company_users_rel allowed
+                              WHERE allowed.user_id = partner.user_id AND allowed.cid = %(company_id)s)
+            THEN 'outside'
+            ELSE 'active'
+       END AS salesperson_status,
+       salesperson_changes.last_salesperson_change
   FROM res_partner partner
+  LEFT JOIN res_users seller ON seller.id = partner.user_id
+  LEFT JOIN salesperson_changes ON salesperson_changes.partner_id = partner.id
   LEFT JOIN per_customer pc ON pc.partner_id = partner.id
   LEFT JOIN cycle ON cycle.partner_id = partner.id
   LEFT JOIN visits ON visits.partner_id = partner.id
@@ -168,9 +186,9 @@ LISTED_BAD_ORDERS = 50
 AGGREGATE_NAMES = [
     "partner_id", "first_day", "last_day", "rev_cur", "rev_prev", "cnt_cur", "cnt_prev",
     "rev_month", "rev_month_prev", "rev_value", "order_days", "m_x", "rev_year", "cycle_days",
-    "last_visit_date", "last_coupon_date",
+    "last_visit_date", "last_coupon_date", "salesperson_status", "last_salesperson_change",
 ]  # fmt: skip
-DATE_NAMES = ("first_day", "last_day", "last_visit_date", "last_coupon_date")
+DATE_NAMES = ("first_day", "last_day", "last_visit_date", "last_coupon_date", "last_salesperson_change")
 NUMBER_NAMES = (
     "rev_cur", "rev_prev", "cnt_cur", "cnt_prev", "rev_month", "rev_month_prev", "rev_value",
     "order_days", "m_x", "rev_year", "cycle_days",
@@ -293,7 +311,9 @@ class CustomerChurnExtract(models.AbstractModel):
 
     def _scope_conditions(self, partner_ids):
         if partner_ids is None:
-            return dict.fromkeys(("order_scope", "visit_scope", "coupon_scope", "customer_scope"), SQL("TRUE"))
+            return dict.fromkeys(
+                ("order_scope", "visit_scope", "coupon_scope", "change_scope", "customer_scope"), SQL("TRUE")
+            )
         ids = list(partner_ids)
         return {
             # Through the partner index: every order of the customer and of its contacts.
@@ -302,5 +322,6 @@ class CustomerChurnExtract(models.AbstractModel):
             ),
             "visit_scope": SQL("target.commercial_partner_id = ANY(%s)", ids),
             "coupon_scope": SQL("holder.commercial_partner_id = ANY(%s)", ids),
+            "change_scope": SQL("change.partner_id = ANY(%s)", ids),
             "customer_scope": SQL("partner.id = ANY(%s)", ids),
         }

@@ -226,6 +226,14 @@ class CustomerChurnFigure(models.Model):
     def action_export_excel(self):
         return self.env["customer.churn.export"]._action_export(self.partner_id)
 
+    def action_hand_over(self):
+        """The hand-over wizard on the selected customers (e.g. of the "Salesperson Left" tile)."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_churn_cockpit.customer_churn_handover_wizard_action"
+        )
+        action["context"] = {"active_model": self._name, "active_ids": self.ids}
+        return action
+
     @api.model
     def _partner_ids_query(self, domain):
         """The partner ids of the rows matching ``domain`` that the user may read, as a subquery."""

@@ -42,6 +42,7 @@ class CustomerChurnFigure(models.Model):
         return [
             *self._churn_state_reason(),
             *self._churn_flag_reasons(),
+            *self._churn_salesperson_reasons(),
             *self._churn_abc_reason(),
             *self._churn_forecast_reasons(),
         ]
@@ -106,6 +107,24 @@ class CustomerChurnFigure(models.Model):
                     cycle=self._churn_number(self.churn_cycle_days, 1),
                     day=format_date(self.env, self.churn_next_order_date),
                 )
+            )
+        return reasons
+
+    def _churn_salesperson_reasons(self):
+        """SPEC §13: why the salesperson counts as gone, and a recent change of salesperson."""
+        _ = self.env._
+        reasons = []
+        user = self.sudo().user_id
+        if self.churn_salesperson_left:
+            if not user:
+                reasons.append(_("no salesperson, though it bought in the last 365 days"))
+            elif not user.active:
+                reasons.append(_("salesperson %(name)s left (archived)", name=user.name))
+            else:
+                reasons.append(_("salesperson %(name)s is no longer in the company", name=user.name))
+        if self.churn_salesperson_changed:
+            reasons.append(
+                _("new salesperson within the last %(period)s days", period=self.company_id.churn_period_days)
             )
         return reasons
 

@@ -6,3 +6,4 @@ from . import customer_churn_send_coupon
 from . import customer_churn_export
 from . import base_partner_merge_automatic_wizard
 from . import customer_churn_state_preview
+from . import customer_churn_handover_wizard

@@ -39,6 +39,8 @@ FLAGS = [
     "churn_orders_rise",
     "churn_orders_plunge",
     "churn_cycle_overdue",
+    "churn_salesperson_left",
+    "churn_salesperson_changed",
 ]
 # Columns summed on the totals row; the others show nothing there.
 TOTALLED = ("money", "count")

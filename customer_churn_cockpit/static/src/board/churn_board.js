@@ -6,13 +6,13 @@ import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { escape } from "@web/core/utils/strings";
 import { Layout } from "@web/search/layout";
-import { formatInteger } from "@web/views/fields/formatters";
+import { formatFloat, formatInteger } from "@web/views/fields/formatters";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { ChurnBaselines } from "../baselines/churn_baselines";
 import { ChurnMatrix } from "../matrix/churn_matrix";
 
 // Sections side by side on a wide screen; a section's width follows its number of tiles.
-const ROWS = [["state"], ["activity", "changes"], ["abc_tier", "value_segment"]];
+const ROWS = [["state"], ["activity", "changes"], ["abc_tier", "value_segment"], ["salesperson"]];
 
 export class ChurnTile extends Component {
     static template = "customer_churn_cockpit.ChurnTile";
@@ -128,6 +128,27 @@ export class ChurnBoard extends Component {
 
     get customersText() {
         return formatInteger(this.state.data.customers);
+    }
+
+    /** The latest hand-overs and what became of their customers (SPEC §13), in the user's formats. */
+    get handovers() {
+        const currencyId = this.state.data.currency_id;
+        return (this.state.data.handovers || []).map((handover) => ({
+            ...handover,
+            dayText: this.formatDay(handover.day),
+            revenueText: formatCurrency(handover.revenue, currencyId),
+            handedText: `${formatFloat(handover.handed_lost, { digits: [false, 1] })}%`,
+            othersText: `${formatFloat(handover.others_lost, { digits: [false, 1] })}%`,
+        }));
+    }
+
+    openHandover(handover) {
+        return this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: "customer.churn.handover",
+            res_id: handover.id,
+            views: [[false, "form"]],
+        });
     }
 
     formatDay(day) {
