@@ -372,14 +372,14 @@ def alongside(db):
     recorded = env["customer.churn.run"].search_count([]) - runs_before
     # The main company's run as the run itself timed it, from its first step to its last: the
     # same company and figures as the floor's.
-    main_run = env["customer.churn.run"].search([("company_id", "=", company.id)], limit=1)
+    main_run_s = env["customer.churn.run"].search([("company_id", "=", company.id)], limit=1).duration
     cr.close()
     print(
         json.dumps(
             {
                 "cron_s": took,
                 "job_s": job_s,
-                "main_run_s": main_run.duration,
+                "main_run_s": main_run_s,
                 "edit_idle_ms": statistics.median(idle["edit"]) * 1000,
                 "edit_max_ms": max(busy["edit"]) * 1000,
                 "edits": len(busy["edit"]),
