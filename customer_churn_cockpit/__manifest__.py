@@ -33,6 +33,8 @@
     ],
     "assets": {
         "web.assets_backend": ["customer_churn_cockpit/static/src/**/*"],
+        # Hoot unit tests of the board's components: tests/test_hoot.py runs them headless.
+        "web.assets_unit_tests": ["customer_churn_cockpit/static/tests/**/*"],
     },
     "uninstall_hook": "uninstall_hook",
     "application": True,

@@ -94,7 +94,10 @@ def ensure_template():
     result = odoo_bin("-d", building, "-i", MODULE, "--stop-after-init", check=False)
     if not result.returncode:
         # Chinese beside English; loaded at creation it would become the only language.
-        result = odoo_bin("-d", building, "--load-language=zh_CN", "--stop-after-init", check=False)
+        # Through the language wizard in a loaded registry (tools/load_language.py): odoo-bin's
+        # --load-language on an existing database translates only the records of base's models.
+        command = [sys.executable, str(ROOT / "tools" / "load_language.py"), "--db", building, "zh_CN"]
+        result = subprocess.run(command, check=False, capture_output=True, text=True)
     if result.returncode or "ERROR" in result.stderr:
         drop_database(building)
         raise SystemExit(f"installing {MODULE} failed:\n{result.stderr[-6000:]}")

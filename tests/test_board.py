@@ -66,7 +66,7 @@ def test_board_lists_every_segment_of_the_spec_in_sections(env, story):
     ]  # fmt: skip
     assert list(tiles_of(board)) == TILE_KEYS
     assert all(section["label"] and section["hint"] for section in board["sections"])
-    assert tiles_of(board)["at_risk"]["label"] == "At Risk"
+    assert tiles_of(board)["at_risk"]["label"] == "At-Risk Customers"
     assert tiles_of(board)["tier_a"]["label"] == "Tier A"
     assert board["as_of"] == AS_OF and board["previous_as_of"] == EARLIER
     assert board["is_manager"] is True
@@ -111,6 +111,22 @@ def test_changes_follow_the_counts_kept_by_the_runs(env, story):
         assert tiles[key]["change"] == latest.segment_counts[segment] - previous.segment_counts[segment]
 
 
+def test_changes_compare_with_the_last_run_of_an_earlier_day(env, shop, story):
+    """A recompute minutes after the day's run is compared with the earlier day's, not with that run."""
+    shop.order(story["Never"], days_ago(1), 40)
+    shop.recompute(as_of=AS_OF)  # the same day again: Never is now active
+    board = env["customer.churn.board"].get_board_data()
+    assert board["previous_as_of"] == EARLIER and board["no_change_note"] is False
+    tiles = tiles_of(board)
+    # As of EARLIER: active Steady, Slipping, Quiet; at risk Gone; churned Old; never Never.
+    assert tiles["active"]["count"] == 2 and tiles["active"]["change"] == -1  # Steady, Never
+    assert tiles["at_risk"]["change"] == 1 and tiles["churned"]["change"] == 1
+    assert tiles["never"]["count"] == 0 and tiles["never"]["change"] == -1
+    state = next(matrix for matrix in board["matrices"] if matrix["key"] == "state")
+    cells = {cell["key"]: cell["count"] for row in state["rows"] for cell in row["cells"]}
+    assert cells["never-active"] == 1 and cells["active-at_risk"] == 2 and cells["at_risk-churned"] == 1
+
+
 def test_before_any_run_the_board_is_empty_and_has_no_change(env):
     board = env["customer.churn.board"].get_board_data()
     assert board["as_of"] is False and board["customers"] == 0
@@ -121,8 +137,13 @@ def test_before_any_run_the_board_is_empty_and_has_no_change(env):
 def test_first_run_has_no_change_to_show(shop):
     shop.order(shop.customer("First"), days_ago(3), 10)
     shop.recompute()
-    tiles = tiles_of(shop.env["customer.churn.board"].get_board_data())
+    shop.recompute()  # a second run on the same first day
+    board = shop.env["customer.churn.board"].get_board_data()
+    tiles = tiles_of(board)
     assert tiles["active"]["count"] == 1 and tiles["active"]["change"] is False
+    # The board says why there are no badges and no churn-state movement.
+    assert "last run of an earlier day" in board["no_change_note"]
+    assert [matrix["key"] for matrix in board["matrices"]] == ["abc"]
 
 
 def test_each_company_sees_its_own_counts_and_users_only_the_partners_they_may_read(env, shop, story):
@@ -228,3 +249,50 @@ def test_the_state_section_names_the_lines_of_the_basis(env):
     env.company.churn_state_basis = "fixed"
     hint = env["customer.churn.board"]._sections(env.company)["state"][1]
     assert hint == "At risk after 15 days without orders, churned after 30."
+
+
+def test_a_salesperson_with_his_own_documents_sees_only_his_customers(env, shop, story):
+    """The figures' record rules shape the board: his customers (and the unassigned), counts and money."""
+    rep = mail_new_test_user(env, login="rep_own", groups="sales_team.group_sale_salesman")
+    other = mail_new_test_user(env, login="rep_other", groups="sales_team.group_sale_salesman")
+    boss = mail_new_test_user(env, login="boss", groups="sales_team.group_sale_manager")
+    story["Slipping"].user_id = rep
+    story["Gone"].user_id = rep
+    for name in ("Steady", "Quiet", "Old"):
+        story[name].user_id = other
+    env.flush_all()
+    board = tiles_of(env["customer.churn.board"].with_user(rep).get_board_data())
+    # Slipping (at risk, 200 last period), Gone (churned, newly, 600) and Never (no salesperson).
+    assert (board["at_risk"]["count"], board["churned"]["count"], board["never"]["count"]) == (1, 1, 1)
+    assert board["active"]["count"] == 0 and board["newly_churned"]["count"] == 1
+    assert board["churned"]["revenue_previous"] == 600 and board["at_risk"]["revenue_previous"] == 200
+    assert env["customer.churn.board"].with_user(rep).get_board_data()["customers"] == 3
+    assert board["at_risk"]["change"] is False  # the runs' counts are company-wide
+    manager = env["customer.churn.board"].with_user(boss).get_board_data()
+    assert manager["customers"] == 6 and tiles_of(manager)["at_risk"]["count"] == 2
+    assert tiles_of(manager)["at_risk"]["change"] == 1
+
+
+def test_the_board_speaks_the_trades_chinese(env, story):
+    """Tiles named as the trade's cockpits name them, with the company's period and multiplier."""
+    env["res.lang"]._activate_lang("zh_CN")
+    env.company.churn_cycle_multiplier = 3
+    board = env["customer.churn.board"].with_context(lang="zh_CN").get_board_data()
+    labels = {key: tile["label"] for key, tile in tiles_of(board).items()}
+    assert [labels[key] for key in ("active", "at_risk", "churned", "never", "newly_churned")] == [
+        "活跃客户", "即将流失客户", "已流失客户", "从未交易客户", "新增流失客户",
+    ]  # fmt: skip
+    assert (labels["traded_recently"], labels["not_traded_recently"]) == ("近期有交易客户", "近期无交易客户")
+    assert (labels["sales_surge"], labels["orders_plunge"]) == ("近30天销售额暴涨", "近30天交易次数暴跌")
+    assert labels["cycle_overdue"] == "超过3个订货周期未下单"
+    assert labels["very_important"] == "非常重要客户" and labels["tier_a"] == "A类客户"
+    column = env["customer.churn.figure"].with_context(lang="zh_CN").fields_get(["churn_cycle_overdue"])
+    assert column["churn_cycle_overdue"]["string"] == "超过3个订货周期未下单"
+
+
+def test_only_who_may_open_the_settings_gets_the_link(env, story):
+    rep = mail_new_test_user(env, login="rep_link", groups="sales_team.group_sale_salesman")
+    assert env["customer.churn.board"].get_board_data()["can_open_settings"] is True
+    assert env["customer.churn.board"].with_user(rep).get_board_data()["can_open_settings"] is False
+    action = env.ref("customer_churn_cockpit.res_company_action_churn_settings")
+    assert action.groups_id == env.ref("customer_churn_cockpit.group_churn_manager")  # the link's action

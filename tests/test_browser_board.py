@@ -90,7 +90,7 @@ def test_board_shows_the_segments_and_a_click_lists_the_customers(browser):
     tile.click()
     names = browser.texts_when(".o_list_view .o_data_row td[name='partner_id']", AT_RISK)
     assert names == AT_RISK
-    assert browser.wait(".o_breadcrumb .active").text == "At Risk"
+    assert browser.wait(".o_breadcrumb .active").text == "At-Risk Customers"
     browser.screenshot("at_risk_list.png")
     assert not browser.console_errors()
 

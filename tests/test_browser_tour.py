@@ -106,7 +106,7 @@ LABELS = {
     },
     "zh_CN": {
         "plan_visits": "制定拜访计划",
-        "send_coupons": "发送优惠券",
+        "send_coupons": "发放优惠券",
         "churned": "已流失",
         "tier_a": "A类客户",
         "visits_planned": "已制定 3 个拜访计划。",

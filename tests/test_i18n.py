@@ -90,3 +90,20 @@ def test_users_see_chinese_labels(env):
     }
     menu = env.ref(f"{MODULE}.menu_churn_root").with_context(lang="zh_CN")
     assert menu.name == "客户流失驾驶舱"
+
+
+def test_one_word_for_the_salesperson_and_the_coupons(chinese):
+    """The trade's words: 业务员 for the salesperson, 发放优惠券 for sending coupons."""
+    strays = [
+        entry.msgstr
+        for entry in chinese
+        if any(word in entry.msgstr for word in ("销售员", "销售人员", "销售代表", "发送优惠券", "发优惠券"))
+    ]
+    assert not strays, listing(strays)
+
+
+def test_the_visit_activity_type_reads_in_chinese(env):
+    visit_type = env.ref("customer_churn_cockpit.mail_activity_type_customer_visit")
+    env["res.lang"]._activate_lang("zh_CN")
+    assert visit_type.with_context(lang="zh_CN").name == "客户拜访"
+    assert visit_type.with_context(lang="zh_CN").summary == "拜访客户"

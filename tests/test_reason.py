@@ -92,14 +92,18 @@ def test_churned_on_its_own_cycle_overdue_and_new_in_a_tier(env, shop, chinese):
     assert reason(figure, "en_US") == (
         "churned: no order for 35 days (churned from day 20); lines from its order cycle of 10 days; "
         "newly churned within the last 30 days; no order in the last 30 days; "
-        f"overdue: orders every 10 days, next order expected on {format_date(env, expected_day)}; new in ABC tier C"
+        "no order for over 2 order cycles: orders every 10 days, next order expected on "
+        f"{format_date(env, expected_day)}; new in ABC tier C"
     )
     zh_day = format_date(env(context={"lang": "zh_CN"}), expected_day)
     assert "年" in zh_day  # the Chinese date format, 2026年11月24日
     assert reason(figure, "zh_CN") == (
         "已流失：已 35 天未下单（第 20 天起流失）；按其 10 天的订货周期判定；近 30 天内新增流失；近 30 天无交易；"
-        f"超过订货周期：每 10 天订货一次，原预计 {zh_day} 下单；新进入ABC分类 C"
+        f"超过2个订货周期未下单：每 10 天订货一次，原预计 {zh_day} 下单；新进入ABC分类 C"
     )
+    # The multiplier is the company's setting (SPEC §4), not a fixed two.
+    shop.company.churn_cycle_multiplier = 2.5
+    assert "超过2.5个订货周期未下单：" in reason(figure, "zh_CN")
     # On the fixed basis the same lines are the company's, not the customer's cycle's.
     shop.company.churn_state_basis = "fixed"
     assert "order cycle of" not in reason(figure, "en_US")

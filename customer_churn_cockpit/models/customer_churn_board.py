@@ -4,7 +4,7 @@ from odoo import api, models
 from odoo.osv import expression
 from odoo.tools import SQL, format_date
 
-from ..lib.vocabulary import ABC_TIERS, CHURN_STATES, VALUE_SEGMENTS
+from ..lib.vocabulary import ABC_TIERS, VALUE_SEGMENTS
 
 # One tile of the board: the partners with ``field = value``. ``run_key`` names the tile's count in
 # customer.churn.run (a ``<key>_count`` field, or a key of ``segment_counts`` after "segment_counts:").
@@ -75,7 +75,7 @@ class CustomerChurnBoard(models.AbstractModel):
         latest, previous = self.env["customer.churn.run"]._get_latest_runs(company)
         groups = self._partner_groups()
         figures = self._segment_figures(groups)
-        labels = self._tile_labels()
+        labels = self._tile_labels(company)
         # The changes come from the company-wide counts of the runs: only for those who see every customer.
         compared = previous if self._sees_every_customer() else previous.browse()
         tiles = [self._tile_data(tile, labels[tile.key], figures, latest, compared) for tile in TILES]
@@ -103,6 +103,8 @@ class CustomerChurnBoard(models.AbstractModel):
             ],
             "matrices": [self._abc_matrix(groups)] + ([self._state_matrix(latest, previous)] if previous else []),
             "handovers": self.env["customer.churn.handover"]._get_board_aftermath(company),
+            "no_change_note": self._no_change_note(latest, previous),
+            "can_open_settings": self.env.user.has_group("customer_churn_cockpit.group_churn_manager"),
         }
 
     @api.model
@@ -133,6 +135,16 @@ class CustomerChurnBoard(models.AbstractModel):
                 )
             )
         return banners
+
+    @api.model
+    def _no_change_note(self, latest, previous):
+        """Why the board shows no change badges and no churn-state movement, or False when it does."""
+        if not latest or previous:
+            return False
+        return self.env._(
+            "The change badges and the churn-state movement appear from the second day of figures: they compare "
+            "the latest run with the last run of an earlier day, and there is none yet."
+        )
 
     @api.model
     def _sees_every_customer(self):
@@ -234,17 +246,36 @@ class CustomerChurnBoard(models.AbstractModel):
         return [("company_id", "=", self.env.company.id)]
 
     @api.model
-    def _tile_labels(self):
-        """Labels of the partner fields and their selection values, so the tiles read like the lists."""
-        partner_fields = self.env["customer.churn.figure"]._fields
-        states = dict(partner_fields["churn_state"]._description_selection(self.env))
-        values = dict(partner_fields["value_segment"]._description_selection(self.env))
-        labels = {key: states[key] for key, _label in CHURN_STATES}
-        labels.update({key: values[key] for key, _label in VALUE_SEGMENTS})
-        for tile in (*FLAG_TILES, *STATE_TILES[-2:]):
-            labels[tile.key] = partner_fields[tile.field]._description_string(self.env)
-        labels.update({f"tier_{tier.lower()}": self.env._("Tier %s", tier) for tier, _label in ABC_TIERS})
-        return labels
+    def _tile_labels(self, company):
+        """The tiles' names, as the trade's cockpits name them (活跃客户, 近30天销售额暴涨, …), with
+        the company's own period and order-cycle multiplier."""
+        _ = self.env._
+        period = company.churn_period_days
+        return {
+            "never": _("Never-Traded Customers"),
+            "active": _("Active Customers"),
+            "at_risk": _("At-Risk Customers"),
+            "churned": _("Churned Customers"),
+            "newly_churned": _("Newly Churned Customers"),
+            "likely_lost": _("Likely Lost Customers"),
+            "traded_recently": _("Customers Traded Recently"),
+            "not_traded_recently": _("Customers Not Traded Recently"),
+            "cycle_overdue": self._cycle_overdue_label(company),
+            "sales_surge": _("Sales Surge, Last %s Days", period),
+            "sales_plunge": _("Sales Plunge, Last %s Days", period),
+            "orders_rise": _("Order-Count Rise, Last %s Days", period),
+            "orders_plunge": _("Order-Count Plunge, Last %s Days", period),
+            **{f"tier_{tier.lower()}": _("Tier %s", tier) for tier, _label in ABC_TIERS},
+            "very_important": _("Very Important Customers"),
+            "important": _("Important Customers"),
+            "general": _("General Customers"),
+            "dormant": _("Dormant Customers"),
+        }
+
+    @api.model
+    def _cycle_overdue_label(self, company):
+        """超过两个订货周期未下单, with the multiplier of the company's settings (SPEC §4)."""
+        return self.env._("No Order for Over %s Order Cycles", format(company.churn_cycle_multiplier, "g"))
 
     @api.model
     def _sections(self, company):

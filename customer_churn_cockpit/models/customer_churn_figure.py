@@ -217,6 +217,15 @@ class CustomerChurnFigure(models.Model):
 
     # Acting on the selected customers ----------------------------------------------------------------
 
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        """The order-cycle flag is named with the company's multiplier (超过2个订货周期未下单, SPEC §4)."""
+        description = super().fields_get(allfields, attributes)
+        if "string" in description.get("churn_cycle_overdue", {}):
+            board = self.env["customer.churn.board"]
+            description["churn_cycle_overdue"]["string"] = board._cycle_overdue_label(self.env.company)
+        return description
+
     def action_plan_visits(self):
         return self._open_segment_action("customer_churn_cockpit.customer_churn_plan_visit_action")
 

@@ -33,7 +33,12 @@ class CustomerChurnFigure(models.Model):
     @api.model
     def _churn_reason_depends(self):
         names = [name for name in self._fields if name.startswith(("churn_", "abc_")) and name != "churn_reason"]
-        return [*names, "company_id.churn_state_basis", "company_id.churn_period_days"]
+        return [
+            *names,
+            "company_id.churn_state_basis",
+            "company_id.churn_period_days",
+            "company_id.churn_cycle_multiplier",
+        ]
 
     def _churn_reason_parts(self):
         self.ensure_one()
@@ -103,7 +108,9 @@ class CustomerChurnFigure(models.Model):
         if self.churn_cycle_overdue:
             reasons.append(
                 _(
-                    "overdue: orders every %(cycle)s days, next order expected on %(day)s",
+                    "no order for over %(times)s order cycles: orders every %(cycle)s days, next order expected on "
+                    "%(day)s",
+                    times=format(self.company_id.churn_cycle_multiplier, "g"),
                     cycle=self._churn_number(self.churn_cycle_days, 1),
                     day=format_date(self.env, self.churn_next_order_date),
                 )

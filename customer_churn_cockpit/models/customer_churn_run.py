@@ -196,9 +196,15 @@ class CustomerChurnRun(models.Model):
 
     @api.model
     def _get_latest_runs(self, company):
-        """The company's latest run of the board's figures and the one before it (empty when missing)."""
-        runs = self.search([("company_id", "=", company.id), ("backdated", "=", False)], limit=2)
-        return runs[:1], runs[1:2]
+        """The company's latest run of the board's figures and the last run of an earlier day (empty
+        when missing): a recompute made minutes after the night's run is compared with yesterday's,
+        not with the night's, which would show no change at all.
+        """
+        domain = [("company_id", "=", company.id), ("backdated", "=", False)]
+        latest = self.search(domain, limit=1)
+        if not latest:
+            return latest, latest
+        return latest, self.search([*domain, ("as_of", "<", latest.as_of)], limit=1)
 
     @api.model
     def _get_live_as_of(self, company):

@@ -1,10 +1,9 @@
 import { Component, onWillStart, onWillUnmount, status, useEffect, useRef, useState } from "@odoo/owl";
 import { loadBundle } from "@web/core/assets";
-import { formatCurrency } from "@web/core/currency";
-import { deserializeDate, formatDate } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
 import { useService } from "@web/core/utils/hooks";
 import { formatFloat, formatInteger, formatPercentage } from "@web/views/fields/formatters";
+import { compactMoney, formatMonth } from "../format/churn_format";
 
 const SPANS = [12, 24];
 
@@ -34,6 +33,11 @@ export class ChurnBaselines extends Component {
         return SPANS;
     }
 
+    /** 近12个月 in Chinese: "12 月" would read as December. */
+    spanLabel(months) {
+        return _t("Last %s months", months);
+    }
+
     async load() {
         const data = await this.orm.call("customer.churn.baseline", "get_monthly_baselines", [this.state.months]);
         if (status(this) !== "destroyed") {
@@ -49,7 +53,7 @@ export class ChurnBaselines extends Component {
     }
 
     monthLabel(row) {
-        return formatDate(deserializeDate(row.month), { format: "MMM yyyy" });
+        return formatMonth(row.month);
     }
 
     integer(value) {
@@ -61,7 +65,7 @@ export class ChurnBaselines extends Component {
     }
 
     money(value) {
-        return formatCurrency(value, this.state.data.currency_id, { humanReadable: true });
+        return compactMoney(value, this.state.data.currency_id);
     }
 
     rate(value) {

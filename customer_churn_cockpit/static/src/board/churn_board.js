@@ -1,5 +1,4 @@
 import { Component, markup, onWillStart, status, useState } from "@odoo/owl";
-import { formatCurrency } from "@web/core/currency";
 import { deserializeDate, formatDate } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
@@ -9,6 +8,7 @@ import { Layout } from "@web/search/layout";
 import { formatFloat, formatInteger } from "@web/views/fields/formatters";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { ChurnBaselines } from "../baselines/churn_baselines";
+import { compactMoney } from "../format/churn_format";
 import { ChurnMatrix } from "../matrix/churn_matrix";
 
 // Sections side by side on a wide screen; a section's width follows its number of tiles.
@@ -63,12 +63,9 @@ export class ChurnTile extends Component {
         return _t("Change since the run of %s", this.props.previousAsOf);
     }
 
-    /** Compact amounts ("¥ 420", "¥ 12.5k"): a tile has room for a few characters only. */
+    /** Compact amounts (¥ 420, ¥ 12.5k; ¥12.2万 in Chinese): a tile has room for a few characters only. */
     compactAmount(amount) {
-        return formatCurrency(amount, this.props.currencyId, {
-            humanReadable: true,
-            digits: [69, Math.abs(amount) < 1000 ? 0 : 1],
-        });
+        return compactMoney(amount, this.props.currencyId);
     }
 
     get revenueText() {
@@ -153,6 +150,11 @@ export class ChurnBoard extends Component {
 
     formatDay(day) {
         return day ? formatDate(deserializeDate(day)) : "";
+    }
+
+    /** 客户分类指标定义: the company's churn settings, for the churn managers (the action's group). */
+    onOpenSettings() {
+        return this.action.doAction("customer_churn_cockpit.res_company_action_churn_settings");
     }
 
     onRecompute() {
