@@ -1,10 +1,10 @@
 import { Component, onWillStart, onWillUnmount, onWillUpdateProps, useEffect, useRef, useState } from "@odoo/owl";
 import { loadBundle } from "@web/core/assets";
-import { deserializeDate, formatDate } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
+import { formatMonth } from "../format/churn_format";
 
 /**
  * The customer's last 12 months of sales (bars) and orders (line) on its Churn tab: a manager
@@ -39,7 +39,7 @@ export class ChurnMonthlySales extends Component {
     }
 
     label(row) {
-        const month = formatDate(deserializeDate(row.month), { format: "MMM yyyy" });
+        const month = formatMonth(row.month);
         return row.partial ? `${month} (${_t("Month to date")})` : month;
     }
 
