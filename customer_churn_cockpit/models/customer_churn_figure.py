@@ -224,7 +224,7 @@ class CustomerChurnFigure(models.Model):
         return self._open_segment_action("customer_churn_cockpit.customer_churn_send_coupon_action")
 
     def action_export_excel(self):
-        return self.env["customer.churn.export"]._action_export(self.partner_id)
+        return self.env["customer.churn.export"]._action_export(self._selected_rows().partner_id)
 
     @api.model
     def _partner_ids_query(self, domain):
@@ -233,10 +233,24 @@ class CustomerChurnFigure(models.Model):
         return query.subselect(SQL.identifier(query.table, "partner_id"))
 
     def _open_segment_action(self, xmlid):
-        """The wizard of ``xmlid`` on these rows' customers, as if chosen in a list of partners."""
+        """The wizard of ``xmlid`` on these rows' customers, as if chosen in a list of partners.
+
+        The list's domain goes along as the partners' domain: the wizard says "N of M" with it.
+        """
         action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
-        action["context"] = {"active_model": "res.partner", "active_ids": self.partner_id.ids}
+        action["context"] = {"active_model": "res.partner", "active_ids": self._selected_rows().partner_id.ids}
+        domain = self.env.context.get("active_domain")
+        if domain is not None:
+            action["context"]["active_domain"] = [("churn_figure_ids", "any", domain)]
         return action
+
+    def _selected_rows(self):
+        """These rows, or every row of the list's domain when "Select all" hit the web client's cap."""
+        domain = self.env.context.get("active_domain")
+        limit = self.env["customer.churn.segment.action"]._active_ids_limit()
+        if domain is not None and len(self) >= limit:
+            return self.search(domain)
+        return self
 
     # Writing the figures (the engine's store step) --------------------------------------------------
     #
