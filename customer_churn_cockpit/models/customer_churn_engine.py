@@ -338,19 +338,8 @@ class CustomerChurnEngine(models.AbstractModel):
         for company_id in company_ids:
             pending.setdefault(company_id, set()).update(partner_ids)
 
-    @api.model
-    def _refresh_now(self, partner_ids):
-        """Refresh these customers in every computed company now, in this transaction."""
-        self.env.flush_all()
-        companies = self.env["res.company"].sudo().search([])
-        self._refresh_companies({company.id: set(partner_ids) for company in companies})
-        self.env["res.partner"].invalidate_model()
-
     def _refresh_pending(self):
-        self._refresh_companies(self.env.cr.precommit.data.pop("customer_churn_cockpit.refresh", {}))
-
-    def _refresh_companies(self, pending):
-        """``pending``: {company id: partner ids}; companies never computed are left alone."""
+        pending = self.env.cr.precommit.data.pop("customer_churn_cockpit.refresh", {})
         engine = self.sudo()
         companies = engine.env["res.company"].browse(list(pending)).exists()
         # Companies never computed have no figures to keep current.

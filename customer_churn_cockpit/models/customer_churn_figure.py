@@ -269,6 +269,22 @@ class CustomerChurnFigure(models.Model):
         self._invalidate_figures()
 
     @api.model
+    def _record_visit(self, partner_ids, day):
+        """A visit done on ``day`` is these customers' last visit in every figure as of that day or later."""
+        self.flush_model(["churn_last_visit_date", "churn_as_of"])
+        self.env.cr.execute(
+            SQL(
+                """UPDATE customer_churn_figure SET churn_last_visit_date = %(day)s
+                    WHERE partner_id = ANY(%(ids)s) AND churn_as_of >= %(day)s
+                      AND (churn_last_visit_date IS NULL OR churn_last_visit_date < %(day)s)""",
+                day=day,
+                ids=list(partner_ids),
+            )
+        )
+        self._invalidate_figures()
+        self.env["res.partner"].invalidate_model(["churn_days_since_visit"])
+
+    @api.model
     def _refresh_figures(self, company, result, partner_ids):
         """Bring the rows of ``partner_ids`` up to date with ``result`` (an order's refresh).
 

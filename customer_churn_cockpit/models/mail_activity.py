@@ -53,7 +53,9 @@ class MailActivity(models.Model):
         # The visit type keeps done visits archived; another type may have deleted them.
         visits.exists().filtered(lambda act: not act.active).sudo().date_done = today
         if partner_ids:
-            self.env["customer.churn.engine"]._refresh_now(partner_ids)
+            self.env["customer.churn.figure"]._record_visit(partner_ids, today)
+            companies = self.env["res.company"].sudo().search([])
+            self.env["customer.churn.engine"]._mark_for_refresh(companies.ids, partner_ids)
         return result
 
     def _churn_visit_day(self):
