@@ -149,8 +149,9 @@ def test_visit_marked_done_becomes_the_last_visit(shop, people):
     shop.recompute(as_of=today)
     visit_wizard(env, customer, people["boss"]).action_plan()
     visits_of(env, customer).with_user(people["rep_a"]).action_feedback(feedback="Ordered 20 cases")
-    env.cr.precommit.run()
+    # At once, before any commit: the form that marked it done reads Last Visit right after.
     assert shop.figures(customer).churn_last_visit_date == today
+    assert customer.with_user(people["rep_a"]).churn_last_visit_date == today
     assert not visits_of(env, customer)  # done: no longer open, so a new visit can be planned
 
 
@@ -166,6 +167,22 @@ def test_visit_done_early_in_the_morning_is_dated_on_the_local_day(shop, people)
         shop.recompute(as_of=date(2026, 3, 10))  # the nightly run of that day, in Shanghai
         visits_of(env, customer).with_user(people["rep_a"]).action_feedback(feedback="There at opening time")
         env.cr.flush()  # what the commit of the request does: write, then refresh the customer
+    done = env["mail.activity"].with_context(active_test=False).search([("res_id", "=", customer.id)])
+    assert done.date_done == date(2026, 3, 10)
+    assert shop.figures(customer).churn_last_visit_date == date(2026, 3, 10)
+
+
+def test_visit_done_by_a_user_without_timezone_is_dated_on_the_companys_day(shop, people):
+    """03:51 on 10 March in Beijing is 19:51 on 9 March in UTC; the salesperson set no timezone."""
+    env = shop.env
+    shop.company.partner_id.tz = "Asia/Shanghai"
+    people["rep_a"].tz = False
+    customer = shop.customer("Night owl", user_id=people["rep_a"].id)
+    shop.order(customer, date(2026, 3, 1), 10)
+    visit_wizard(env, customer, people["boss"]).action_plan()
+    with freeze_time("2026-03-09 19:51:00"):
+        shop.recompute(as_of=date(2026, 3, 10))
+        visits_of(env, customer).with_user(people["rep_a"]).with_context(tz=False).action_feedback(feedback="Late")
     done = env["mail.activity"].with_context(active_test=False).search([("res_id", "=", customer.id)])
     assert done.date_done == date(2026, 3, 10)
     assert shop.figures(customer).churn_last_visit_date == date(2026, 3, 10)
@@ -288,3 +305,50 @@ def test_a_second_program_of_the_same_name_is_warned_and_reused(shop, people):
         (first | second).ids
     )
     assert "already has a coupon of this program: Lost A" in wizard.result_summary
+
+
+def wizard_from_list(env, rows, user, domain, xmlid="customer_churn_cockpit.customer_churn_plan_visit_action"):
+    """What the list's header button opens on ``rows``, the list showing ``domain``."""
+    action = rows.with_user(user).with_context(active_domain=domain)._open_segment_action(xmlid)
+    return env[action["res_model"]].with_user(user).with_context(**action["context"]).create({})
+
+
+def test_the_wizard_says_how_many_of_the_list_it_acts_on(shop, people):
+    """Three shops in the list: two ticked is "2 of 3"; "Select all" past the client's cap is all three."""
+    env = shop.env
+    shops = [shop.customer(f"Listed {n}", user_id=people["rep_a"].id) for n in range(3)]
+    for customer in shops:
+        shop.order(customer, days_ago(20), 10)
+    shop.recompute(as_of=env["customer.churn.engine"]._today(shop.company))
+    domain = [("partner_id.name", "=like", "Listed %"), ("company_id", "=", shop.company.id)]
+    rows = env["customer.churn.figure"].search(domain, order="id")
+    assert len(rows) == 3
+    two = wizard_from_list(env, rows[:2], people["boss"], domain)
+    assert (two.partner_count, two.selection_label) == (2, "2 of 3 customers")
+    # The web client sends at most web.active_ids_limit ids; the domain then names the rest.
+    env["ir.config_parameter"].set_param("web.active_ids_limit", "2")
+    everyone = wizard_from_list(env, rows[:2], people["boss"], domain)
+    assert (everyone.partner_count, everyone.selection_label) == (3, "3 of 3 customers")
+    everyone.action_plan()
+    assert "3 visits planned" in everyone.result_summary
+    assert "Acted on 3 of 3 customers." in everyone.result_summary
+
+
+def test_the_wizard_counts_per_salesperson_before_and_after(shop, people):
+    env = shop.env
+    a1, a2 = shop.customer("A one", user_id=people["rep_a"].id), shop.customer("A two", user_id=people["rep_a"].id)
+    b1, orphan = shop.customer("B one", user_id=people["rep_b"].id), shop.customer("Orphan")
+    visit_wizard(env, a2, people["boss"]).action_plan()
+    wizard = visit_wizard(env, a1 | a2 | b1 | orphan, people["boss"], fallback_user_id=people["boss"].id)
+    # Before: who will get how many visits, the orphan going to the fallback salesperson.
+    preview = wizard.salesperson_preview
+    assert "<tr><td>Rep A</td><td>2</td></tr>" in preview
+    assert "<tr><td>Rep B</td><td>1</td></tr>" in preview
+    assert "<tr><td>Sales Boss</td><td>1</td></tr>" in preview
+    wizard.action_plan()
+    summary = wizard.result_summary
+    assert "<th>Planned</th><th>Skipped: already has an open visit</th>" in summary
+    assert "<tr><td>Rep A</td><td>1</td><td>1</td></tr>" in summary
+    assert "<tr><td>Rep B</td><td>1</td><td>0</td></tr>" in summary
+    assert "<tr><td>Sales Boss</td><td>1</td><td>0</td></tr>" in summary
+    assert "Acted on 3 of 4 customers." in summary

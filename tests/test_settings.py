@@ -201,3 +201,15 @@ def test_largest_settings_are_accepted_and_computed(env, shop, cockpit_manager):
     shop.recompute()
     figures = shop.figures(customer)
     assert (figures.churn_state, figures.churn_orders_current, figures.churn_revenue_current) == ("active", 2, 200)
+
+
+def test_a_negative_c_share_is_refused_naming_the_field(env):
+    """A 70% and B 50% leave C at -20%: the warning while typing and the refusal both name the C share."""
+    typed = env["res.config.settings"].new({"churn_abc_a_percent": 70, "churn_abc_b_percent": 50})
+    warning = typed._onchange_churn_abc_shares()["warning"]
+    assert warning["title"] == "ABC: C Share (%)"
+    assert warning["message"].startswith("ABC: C Share (%) cannot be negative (-20%)")
+    with pytest.raises(ValidationError, match=r"ABC: C Share \(%\) cannot be negative \(-20%\)"):
+        env["res.config.settings"].create({"churn_abc_a_percent": 70, "churn_abc_b_percent": 50}).execute()
+    typed.churn_abc_b_percent = 30
+    assert typed._onchange_churn_abc_shares() is None

@@ -97,3 +97,24 @@ def test_a_row_keeps_its_id_whatever_companies_are_read(shop, today, rep):
     assert alone.company_id == branch
     assert alone.id in both.ids
     assert alone.id == both.filtered(lambda row: row.company_id == branch).id
+
+
+def test_every_action_counts_as_planned_done_and_won_back(shop, today, rep):
+    """A visit still planned shows at once; the rate is over the visits done (1 won of 2), not all 3."""
+    env = shop.env
+    won, lost, pending = (shop.customer(name, user_id=rep.id) for name in ("Won", "Lost", "Pending"))
+    for customer in (won, lost):
+        visit_done(env, customer, rep, today - timedelta(days=5))
+    shop.order(won, today - timedelta(days=2), 60)
+    shop.order(pending, today - timedelta(days=1), 60)  # ordered, but the visit is not done: not won back
+    env["customer.churn.plan.visit"].with_context(active_model="res.partner", active_ids=pending.ids).create(
+        {"fallback_user_id": rep.id}
+    ).action_plan()
+    (planned,) = rows(env, pending)
+    assert (planned.action_status, planned.action_date, planned.won_back) == ("planned", False, False)
+    groups = env["customer.churn.winback"]._read_group(
+        [("partner_id", "in", (won | lost | pending).ids)],
+        ["action_type"],
+        ["planned_count:sum", "done_count:sum", "won_back_count:sum", "won_back_rate:avg"],
+    )
+    assert groups == [("visit", 3, 2, 1, 50.0)]

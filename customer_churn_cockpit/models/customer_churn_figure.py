@@ -233,7 +233,7 @@ class CustomerChurnFigure(models.Model):
         return self._open_segment_action("customer_churn_cockpit.customer_churn_send_coupon_action")
 
     def action_export_excel(self):
-        return self.env["customer.churn.export"]._action_export(self.partner_id)
+        return self.env["customer.churn.export"]._action_export(self._selected_rows().partner_id)
 
     def action_hand_over(self):
         """The hand-over wizard on the selected customers (e.g. of the "Salesperson Left" tile)."""
@@ -250,10 +250,24 @@ class CustomerChurnFigure(models.Model):
         return query.subselect(SQL.identifier(query.table, "partner_id"))
 
     def _open_segment_action(self, xmlid):
-        """The wizard of ``xmlid`` on these rows' customers, as if chosen in a list of partners."""
+        """The wizard of ``xmlid`` on these rows' customers, as if chosen in a list of partners.
+
+        The list's domain goes along as the partners' domain: the wizard says "N of M" with it.
+        """
         action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
-        action["context"] = {"active_model": "res.partner", "active_ids": self.partner_id.ids}
+        action["context"] = {"active_model": "res.partner", "active_ids": self._selected_rows().partner_id.ids}
+        domain = self.env.context.get("active_domain")
+        if domain is not None:
+            action["context"]["active_domain"] = [("churn_figure_ids", "any", domain)]
         return action
+
+    def _selected_rows(self):
+        """These rows, or every row of the list's domain when "Select all" hit the web client's cap."""
+        domain = self.env.context.get("active_domain")
+        limit = self.env["customer.churn.segment.action"]._active_ids_limit()
+        if domain is not None and len(self) >= limit:
+            return self.search(domain)
+        return self
 
     # Writing the figures (the engine's store step) --------------------------------------------------
     #
@@ -270,6 +284,22 @@ class CustomerChurnFigure(models.Model):
         with loaded_figures(cr, "churn_figure_load", result, FIGURE_NAMES) as load:
             self._write_company_rows(company, load)
         self._invalidate_figures()
+
+    @api.model
+    def _record_visit(self, partner_ids, day):
+        """A visit done on ``day`` is these customers' last visit in every figure as of that day or later."""
+        self.flush_model(["churn_last_visit_date", "churn_as_of"])
+        self.env.cr.execute(
+            SQL(
+                """UPDATE customer_churn_figure SET churn_last_visit_date = %(day)s
+                    WHERE partner_id = ANY(%(ids)s) AND churn_as_of >= %(day)s
+                      AND (churn_last_visit_date IS NULL OR churn_last_visit_date < %(day)s)""",
+                day=day,
+                ids=list(partner_ids),
+            )
+        )
+        self._invalidate_figures()
+        self.env["res.partner"].invalidate_model(["churn_days_since_visit"])
 
     @api.model
     def _refresh_figures(self, company, result, partner_ids):

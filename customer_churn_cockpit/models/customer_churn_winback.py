@@ -3,8 +3,10 @@ from odoo.tools import SQL
 
 from ..lib.vocabulary import CHURN_STATES, VALUE_SEGMENTS
 
-# One row per action taken on a customer: a visit marked done or a coupon issued. The segment is
-# the customer's state at the last run before the action, from the run history. Only the companies
+# One row per action on a customer: a visit planned or done, or a coupon issued. A planned visit
+# has no action date yet: it is counted as planned, not done, and wins nothing back until done.
+# The segment is the customer's state at the last run before the action (the latest run for a
+# planned visit), from the run history. Only the companies
 # the user works in are read (their record rule would drop the others' rows anyway), and a row's id
 # is built from what it is, (company, action, source record), so it does not depend on which
 # companies are read: company * 2^32 + source * 2 + (1 for a coupon), below 2^53 for JavaScript.
@@ -31,7 +33,7 @@ WITH actions AS (
       FROM mail_activity act
       JOIN res_partner target ON target.id = act.res_id
       CROSS JOIN res_company company
-     WHERE act.res_model = 'res.partner' AND act.date_done IS NOT NULL
+     WHERE act.res_model = 'res.partner' AND (act.date_done IS NOT NULL OR act.active)
        AND act.activity_type_id = %(visit_type_id)s
        AND company.id IN %(company_ids)s
     UNION ALL
@@ -50,9 +52,15 @@ WITH actions AS (
 SELECT a.company_id::bigint * 4294967296 + a.source_id::bigint * 2 + (a.action_type = 'coupon')::int AS id,
        a.action_type, a.partner_id, a.action_date, a.user_id, a.company_id,
        snap.churn_state, snap.value_segment,
+       CASE WHEN a.action_date IS NULL THEN 'planned' ELSE 'done' END AS action_status,
+       1 AS planned_count,
+       (a.action_date IS NOT NULL)::int AS done_count,
+       (next_order.first_order_date IS NOT NULL)::int AS won_back_count,
        next_order.first_order_date,
        next_order.first_order_date IS NOT NULL AS won_back,
-       CASE WHEN next_order.first_order_date IS NOT NULL THEN 100.0 ELSE 0.0 END AS won_back_rate,
+       -- NULL while planned: the average rate is over the actions done.
+       CASE WHEN a.action_date IS NULL THEN NULL
+            WHEN next_order.first_order_date IS NOT NULL THEN 100.0 ELSE 0.0 END AS won_back_rate,
        (a.card_id IS NOT NULL AND EXISTS (
             SELECT 1 FROM sale_order_line line JOIN sale_order so ON so.id = line.order_id
              WHERE line.coupon_id = a.card_id AND so.state = 'sale')) AS coupon_used
@@ -63,7 +71,8 @@ SELECT a.company_id::bigint * 4294967296 + a.source_id::bigint * 2 + (a.action_t
         SELECT s.churn_state, s.value_segment
           FROM customer_churn_snapshot s
           JOIN customer_churn_run run ON run.id = s.run_id
-         WHERE s.partner_id = a.partner_id AND run.company_id = a.company_id AND run.as_of <= a.action_date
+         WHERE s.partner_id = a.partner_id AND run.company_id = a.company_id
+           AND run.as_of <= COALESCE(a.action_date, 'infinity'::date)
       ORDER BY run.as_of DESC, run.id DESC
          LIMIT 1
   ) snap ON TRUE
@@ -90,7 +99,8 @@ class CustomerChurnWinback(models.Model):
         "customer.churn.run": ["company_id", "as_of"],
     }
 
-    action_type = fields.Selection([("visit", "Visit"), ("coupon", "Coupon")], readonly=True)
+    action_type = fields.Selection([("visit", "Visit"), ("coupon", "Coupon")], string="Action", readonly=True)
+    action_status = fields.Selection([("planned", "Planned"), ("done", "Done")], string="Status", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     action_date = fields.Date(readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
@@ -99,7 +109,12 @@ class CustomerChurnWinback(models.Model):
     value_segment = fields.Selection(VALUE_SEGMENTS, string="Value Segment Before", readonly=True)
     first_order_date = fields.Date(string="Next Order", readonly=True)
     won_back = fields.Boolean(readonly=True)
-    won_back_rate = fields.Float(string="Win-back Rate (%)", aggregator="avg", readonly=True)
+    planned_count = fields.Integer(string="Planned", readonly=True, help="Every action, planned or done.")
+    done_count = fields.Integer(string="Done", readonly=True, help="Visits marked done and coupons issued.")
+    won_back_count = fields.Integer(string="Won Back", readonly=True)
+    won_back_rate = fields.Float(
+        string="Win-back Rate (%)", aggregator="avg", readonly=True, help="Won back out of the actions done."
+    )
     coupon_used = fields.Boolean(readonly=True)
 
     def init(self):

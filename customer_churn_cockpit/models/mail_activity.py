@@ -42,15 +42,23 @@ class MailActivity(models.Model):
 
         Odoo dates a done activity with the UTC day; a visit is dated with the salesperson's own
         day, as orders and coupons are dated locally (07:30 in Shanghai is still yesterday in UTC).
+        The figures follow at once, not at commit: the form that marked the visit done reads its
+        Last Visit right after.
         """
         visit_type = self.env["mail.activity.type"]._get_churn_visit_type()
         visits = self.filtered(lambda act: act.res_model == "res.partner" and act.activity_type_id == visit_type)
         partner_ids = set(self.env["res.partner"].browse(visits.mapped("res_id")).exists().commercial_partner_id.ids)
-        today = fields.Date.context_today(self)
+        today = self._churn_visit_day()
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         # The visit type keeps done visits archived; another type may have deleted them.
         visits.exists().filtered(lambda act: not act.active).sudo().date_done = today
         if partner_ids:
+            self.env["customer.churn.figure"]._record_visit(partner_ids, today)
             companies = self.env["res.company"].sudo().search([])
             self.env["customer.churn.engine"]._mark_for_refresh(companies.ids, partner_ids)
         return result
+
+    def _churn_visit_day(self):
+        """The day of the user who marks the visit done; without a timezone, the company's (then UTC)."""
+        tz = self.env.context.get("tz") or self.env.user.tz or self.env.company._get_churn_timezone()
+        return fields.Datetime.context_timestamp(self.with_context(tz=tz), fields.Datetime.now()).date()

@@ -225,6 +225,10 @@ class ResCompany(models.Model):
         for company in self:
             company.churn_abc_c_percent = 100 - company.churn_abc_a_percent - company.churn_abc_b_percent
 
+    @api.onchange("churn_abc_a_percent", "churn_abc_b_percent")
+    def _onchange_churn_abc_shares(self):
+        return self._churn_abc_c_share_warning(self.churn_abc_c_percent)
+
     @api.constrains(
         *SETTINGS_FIELDS,
         "churn_history_days",
@@ -284,10 +288,7 @@ class ResCompany(models.Model):
                 self.churn_abc_a_percent >= 1 and self.churn_abc_b_percent >= 0,
                 _("The A share must be at least 1% and the B share cannot be negative."),
             ),
-            (
-                self.churn_abc_a_percent + self.churn_abc_b_percent <= 100,
-                _("The A and B shares together cannot exceed 100%."),
-            ),
+            (self.churn_abc_c_percent >= 0, self._churn_abc_c_share_message(self.churn_abc_c_percent)),
             (self.churn_history_days >= 1, _("Run history must be kept for at least one day.")),
             (self.churn_winback_days >= 1, _("The win-back window must be at least one day.")),
             (self.churn_backtest_horizon_days >= 1, _("The backtest horizon must be at least one day.")),
@@ -309,6 +310,25 @@ class ResCompany(models.Model):
             ),
             *self._churn_settings_maximum_rules(),
         ]
+
+    @api.model
+    def _churn_abc_c_share_warning(self, c_percent):
+        """Warn while typing, in the words the constraint refuses the save with."""
+        if c_percent >= 0:
+            return None
+        title = self._fields["churn_abc_c_percent"]._description_string(self.env)
+        return {"warning": {"title": title, "message": self._churn_abc_c_share_message(c_percent)}}
+
+    @api.model
+    def _churn_abc_c_share_message(self, c_percent):
+        """Names the C share, the field that shows the problem, with the A and B shares to change."""
+        return _(
+            "%(c_share)s cannot be negative (%(c_percent)s%%): %(a_share)s and %(b_share)s together exceed 100%%.",
+            c_share=self._fields["churn_abc_c_percent"]._description_string(self.env),
+            c_percent=c_percent,
+            a_share=self._fields["churn_abc_a_percent"]._description_string(self.env),
+            b_share=self._fields["churn_abc_b_percent"]._description_string(self.env),
+        )
 
     def _churn_settings_maximum_rules(self):
         return [

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -37,9 +37,14 @@ class ResConfigSettings(models.TransientModel):
     churn_auto_visit_segment = fields.Selection(related="company_id.churn_auto_visit_segment", readonly=False)
     churn_auto_visit_user_id = fields.Many2one(related="company_id.churn_auto_visit_user_id", readonly=False)
 
+    @api.depends("churn_abc_a_percent", "churn_abc_b_percent")
     def _compute_churn_abc_c_percent(self):
         for settings in self:
             settings.churn_abc_c_percent = 100 - settings.churn_abc_a_percent - settings.churn_abc_b_percent
+
+    @api.onchange("churn_abc_a_percent", "churn_abc_b_percent")
+    def _onchange_churn_abc_shares(self):
+        return self.env["res.company"]._churn_abc_c_share_warning(self.churn_abc_c_percent)
 
     def action_churn_abc_preset_80_20(self):
         """The 2-8 rule: A holds the first 20% of revenue, B the next 60%."""

@@ -38,7 +38,17 @@ class CustomerChurnPlanVisit(models.TransientModel):
 
     def action_plan(self):
         planned, skipped = self._plan_visits()
-        return self._show_summary(_("%s visits planned.", len(planned)), skipped)
+        planned_ids = [partner.id for partner, _user in planned]
+        return self._show_summary(_("%s visits planned.", len(planned)), _("Planned"), planned_ids, skipped)
+
+    @api.depends("partner_ids", "fallback_user_id")
+    def _compute_salesperson_preview(self):
+        return super()._compute_salesperson_preview()
+
+    def _salesperson_of(self, partner_ids):
+        """The visit goes to the customer's salesperson, or else to the fallback salesperson."""
+        owners = super()._salesperson_of(partner_ids)
+        return {partner_id: user or self.fallback_user_id for partner_id, user in owners.items()}
 
     def _plan_visits(self):
         """Create the visits; returns the planned (customer, salesperson) pairs and the skipped customers' ids."""

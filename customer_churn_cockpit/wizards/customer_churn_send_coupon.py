@@ -111,6 +111,8 @@ class CustomerChurnSendCoupon(models.TransientModel):
         self.program_id = program
         return self._show_summary(
             _("%(count)s coupons issued in %(program)s.", count=len(treated), program=program.name),
+            _("Issued"),
+            treated,
             {reason: partner_ids for reason, partner_ids in skipped.items() if partner_ids},
         )
 
