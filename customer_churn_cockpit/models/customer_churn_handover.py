@@ -48,7 +48,7 @@ class CustomerChurnHandover(models.Model):
     )
     receiver_ids = fields.Many2many("res.users", string="Receiving Salespeople", readonly=True)
     line_ids = fields.One2many("customer.churn.handover.line", "handover_id", string="Customers", readonly=True)
-    customer_count = fields.Integer(string="Customers", readonly=True)
+    customer_count = fields.Integer(string="Number of Customers", readonly=True)
     revenue = fields.Float(string="Sales, Last 365 Days", readonly=True)
     visits_planned = fields.Boolean(string="Introduction Visits", readonly=True)
     # The aftermath (SPEC §13), from the orders: computed when read.

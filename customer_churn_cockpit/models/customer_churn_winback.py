@@ -111,7 +111,7 @@ class CustomerChurnWinback(models.Model):
     won_back = fields.Boolean(readonly=True)
     planned_count = fields.Integer(string="Planned", readonly=True, help="Every action, planned or done.")
     done_count = fields.Integer(string="Done", readonly=True, help="Visits marked done and coupons issued.")
-    won_back_count = fields.Integer(string="Won Back", readonly=True)
+    won_back_count = fields.Integer(string="Customers Won Back", readonly=True)
     won_back_rate = fields.Float(
         string="Win-back Rate (%)", aggregator="avg", readonly=True, help="Won back out of the actions done."
     )

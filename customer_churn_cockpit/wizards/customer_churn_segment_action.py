@@ -26,7 +26,7 @@ class CustomerChurnSegmentAction(models.AbstractModel):
         readonly=True,
         help="Customers of the list the selection was made in: ticking the header box selects only its first page.",
     )
-    selection_label = fields.Char(string="Customers", compute="_compute_selection_label")
+    selection_label = fields.Char(string="Selection", compute="_compute_selection_label")
     salesperson_preview = fields.Html(string="Per Salesperson", compute="_compute_salesperson_preview")
     state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft", required=True)
     result_summary = fields.Html(readonly=True, sanitize=True)
