@@ -48,7 +48,9 @@ class CustomerChurnHandoverWizard(models.TransientModel):
     )
     visit_deadline = fields.Date(string="Visit Due Date", default=lambda self: self._default_visit_deadline())
     state = fields.Selection([("draft", "Draft"), ("preview", "Preview"), ("done", "Done")], default="draft")
-    split = fields.Json(string="Split by Customer", readonly=True, help="Customer id (as text) → receiving salesperson id.")
+    split = fields.Json(
+        string="Split by Customer", readonly=True, help="Customer id (as text) → receiving salesperson id."
+    )
     line_ids = fields.One2many("customer.churn.handover.wizard.line", "wizard_id", string="Split", readonly=True)
     handover_id = fields.Many2one("customer.churn.handover", string="Hand-Over", readonly=True)
 
