@@ -456,6 +456,33 @@ CELLS = [
     ("customer.churn.baseline.month", "read", "A", MANAGER, lambda w, u: kept_month(w, "a", u).read(["revenue"])),
     ("customer.churn.baseline.month", "read", "B", NONE, lambda w, u: kept_month(w, "b", u).read(["revenue"])),
     ("customer.churn.baseline.month", "write", "A", NONE, lambda w, u: kept_month(w, "a", u).write({"revenue": 1})),
+    # Who starts the current month, per customer: read by the board's SQL only, for no user.
+    (
+        "customer.churn.baseline.start",
+        "read",
+        "A",
+        NONE,
+        lambda w, u: w["env"]["customer.churn.baseline.start"].with_user(u).search([]).read(["churn_day"]),
+    ),
+    # The Churn tab's chart: a customer's months under the figure's rules; another's customer has none.
+    (
+        "customer.churn.monthly.sales",
+        "read",
+        "A",
+        COCKPIT,
+        lambda w, u: found_or_denied(
+            w["env"]["customer.churn.monthly.sales"].with_user(u).get_partner_months(w["active"].id)
+        ),
+    ),
+    (
+        "customer.churn.monthly.sales",
+        "read rival's customer",
+        "A",
+        ALL_DOCUMENTS,
+        lambda w, u: found_or_denied(
+            w["env"]["customer.churn.monthly.sales"].with_user(u).get_partner_months(w["rival"].id)
+        ),
+    ),
     # The extraction step has no public method: only the engine calls it, as superuser.
     (
         "customer.churn.extract",
@@ -680,7 +707,7 @@ def test_matrix_covers_every_model_of_the_module(env):
     }
     assert names <= {what for what, *_rest in CELLS}
     print(f"\naccess matrix: {len(CELLS)} operations x {len(ROLES)} roles = {MATRIX_SIZE} cells")
-    assert MATRIX_SIZE == 97 * 4
+    assert MATRIX_SIZE == 100 * 4
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -265,6 +265,8 @@ class CustomerChurnBoard(models.AbstractModel):
             "sales_plunge": _("Sales Plunge, Last %s Days", period),
             "orders_rise": _("Order-Count Rise, Last %s Days", period),
             "orders_plunge": _("Order-Count Plunge, Last %s Days", period),
+            "salesperson_left": _("Customers Whose Salesperson Left"),
+            "salesperson_changed": _("Customers Whose Salesperson Changed"),
             **{f"tier_{tier.lower()}": _("Tier %s", tier) for tier, _label in ABC_TIERS},
             "very_important": _("Very Important Customers"),
             "important": _("Important Customers"),
