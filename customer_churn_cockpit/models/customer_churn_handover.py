@@ -1,9 +1,9 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .customer_churn_extract import DAILY_CTES
+from .customer_churn_extract import DAILY_CTES, ORDERS_FROM
 
 # The aftermath of a hand-over (SPEC §13): who stopped buying within these days after it.
 AFTERMATH_DAYS = 90
@@ -81,11 +81,14 @@ class CustomerChurnHandover(models.Model):
         to the hand-over, the share that bought nothing in the 90 days after it (up to ``as_of``),
         for its customers and for the company's others. One SQL pass for all the hand-overs."""
         self.env.flush_all()
+        earliest = min(handovers.mapped("day")) - timedelta(days=AFTERMATH_BASE_DAYS)
         rows = self.env.execute_query(
             SQL(
                 AFTERMATH_QUERY,
                 tz=company._get_churn_timezone(),
                 company_id=company.id,
+                # A day wider in UTC than the earliest local day any hand-over looks back to.
+                orders_from=max(ORDERS_FROM, datetime.combine(earliest - timedelta(days=1), time.min)),
                 orders_before=as_of + timedelta(days=2),
                 as_of=as_of,
                 order_scope=SQL("TRUE"),

@@ -1,5 +1,5 @@
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
@@ -161,6 +161,7 @@ class CustomerChurnHandoverWizard(models.TransientModel):
         """{customer id: its sales of the last 365 days in the company}: one SQL pass."""
         company = self.company_id
         today = self.env["customer.churn.engine"]._today(company)
+        year_start = today - timedelta(days=REVENUE_DAYS - 1)
         scope = self.env["customer.churn.extract"]._scope_conditions(customers.ids)["order_scope"]
         self.env.flush_all()
         rows = self.env.execute_query(
@@ -168,10 +169,12 @@ class CustomerChurnHandoverWizard(models.TransientModel):
                 REVENUE_QUERY,
                 tz=company._get_churn_timezone(),
                 company_id=company.id,
+                # A day wider in UTC than the year's first local day.
+                orders_from=datetime.combine(year_start - timedelta(days=1), time.min),
                 orders_before=today + timedelta(days=2),
                 as_of=today,
                 order_scope=scope,
-                year_start=today - timedelta(days=REVENUE_DAYS - 1),
+                year_start=year_start,
             )
         )
         revenues = dict.fromkeys(customers.ids, 0.0)
