@@ -81,7 +81,7 @@ def test_board_shows_the_segments_and_a_click_lists_the_customers(browser):
     tile = browser.wait(".o_churn_tile[data-tile-key='at_risk']")
     assert tile.find_element(By.CSS_SELECTOR, ".o_churn_tile_count").text == str(len(AT_RISK))
     assert tile.find_element(By.CSS_SELECTOR, ".o_churn_tile_change").text == "▲ 1"
-    assert len(browser.driver.find_elements(By.CSS_SELECTOR, ".o_churn_tile")) == 21
+    assert len(browser.driver.find_elements(By.CSS_SELECTOR, ".o_churn_tile")) == 23  # with the two salesperson tiles
     assert "Figures as of" in browser.wait(".o_churn_as_of").text
     assert browser.wait(".o_churn_recompute").text == "Recompute"  # admin manages the cockpit
     assert not browser.driver.find_elements(By.CSS_SELECTOR, ".o_notification"), "a warning covers the board"

@@ -114,7 +114,7 @@ def test_run_fits_both_models_and_each_shop_gets_its_forecast(shop):
     # The maximum is what both fits must agree on. The parameters sit on a flat ridge of the likelihood
     # (Gamma-Gamma's p, q and v above all), so inputs equal to the last bit but summed in another order
     # (SQL against numpy) move them by a few parts per million: they are held to 1e-4, the forecasts
-    # they give to 1e-6.
+    # they give to 1e-5.
     assert run.mbgnbd_log_likelihood == pytest.approx(reference["mbgnbd"]["log_likelihood"], rel=1e-9)
     for name, value in reference["mbgnbd"].items():
         assert run[f"mbgnbd_{name}"] == pytest.approx(value, rel=1e-4), name
@@ -128,17 +128,17 @@ def test_run_fits_both_models_and_each_shop_gets_its_forecast(shop):
         figures = stored_forecast(shop.env, customer)
         expected_revenue = reference["expected_orders"][index] * reference["expected_order_value"][index]
         usual = usual_revenue(plans[index], T[index])
-        assert figures["churn_p_alive"] == pytest.approx(reference["p_alive"][index], rel=1e-6)
-        assert figures["churn_expected_orders"] == pytest.approx(reference["expected_orders"][index], rel=1e-6)
+        assert figures["churn_p_alive"] == pytest.approx(reference["p_alive"][index], rel=1e-5)
+        assert figures["churn_expected_orders"] == pytest.approx(reference["expected_orders"][index], rel=1e-5)
         assert figures["churn_expected_order_value"] == pytest.approx(
-            reference["expected_order_value"][index], rel=1e-6
+            reference["expected_order_value"][index], rel=1e-5
         )
-        assert figures["churn_expected_revenue"] == pytest.approx(expected_revenue, rel=1e-6)
+        assert figures["churn_expected_revenue"] == pytest.approx(expected_revenue, rel=1e-5)
         assert figures["churn_usual_revenue"] == pytest.approx(usual, rel=1e-9)
         assert figures["churn_revenue_at_stake"] == pytest.approx(
-            max(0.0, usual - expected_revenue), rel=1e-6, abs=1e-6
+            max(0.0, usual - expected_revenue), rel=1e-5, abs=1e-6
         )
-    assert shop.figures(customers[2]).churn_p_alive == pytest.approx(reference["p_alive"][2], rel=1e-6)
+    assert shop.figures(customers[2]).churn_p_alive == pytest.approx(reference["p_alive"][2], rel=1e-5)
     assert stored_forecast(shop.env, prospect) == dict.fromkeys(FORECAST)
 
 

@@ -154,6 +154,8 @@ describe("ChurnBoard", () => {
             views: { list: false, kanban: false, pivot: false, search: false },
             sections: [{ key: "state", label: "Churn State", hint: "", tiles: [tile({ change: false })] }],
             matrices: [],
+            failures: [],
+            handovers: [],
             no_change_note: "No earlier day yet.",
             ...values,
         };
