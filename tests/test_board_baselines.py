@@ -212,7 +212,7 @@ def test_on_a_random_book_the_books_balance_and_the_current_month_reads_as_count
     balance leaves exactly the customers the run calls active or at risk."""
     env.company.churn_state_basis = "cycle"
     rng = random.Random(20261202)
-    for index in range(40):
+    for index in range(24):
         customer = shop.customer(f"Random {index:02d}")
         gap, day_back = rng.choice((4, 7, 14, 30)), rng.randint(0, 420)
         days = set()

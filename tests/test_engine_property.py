@@ -76,7 +76,7 @@ def product(env):
     return env["product.product"].create({"name": "Soy sauce (case)", "type": "service", "taxes_id": [Command.clear()]})
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), config=thresholds)
 def test_engine_matches_the_spec(env, product, data, config):
     history = data.draw(histories(config))
