@@ -250,3 +250,13 @@ def test_the_run_keeps_who_starts_the_current_month(env, shop, baselines):
     assert alpha.churn_day == day(S1, 35)
     shop.recompute()  # a second run of the month keeps the same start
     assert Month.search([("company_id", "=", env.company.id), ("complete", "=", False)]) == start
+
+
+def test_a_customer_archived_after_the_run_leaves_the_current_month_as_counted(env, shop, baselines):
+    shop.recompute()
+    env["res.partner"].search([("name", "=", "Eta")]).active = False  # live at the start, churns in M0
+    Baseline = env["customer.churn.baseline"]
+    read = Baseline._read_baselines(env.company, AS_OF, 12)[-1]
+    counted = Baseline._compute_baselines(env.company, AS_OF, 12)[-1]
+    assert figures(read) == figures(counted)
+    assert (read["churned"], read["customers_at_start"]) == (1, 3)

@@ -135,7 +135,12 @@ WITH dated AS (
 ), live AS (
     -- The customers live at the start of the month, as the run kept them, with the day each
     -- churns unless it orders again.
-    SELECT partner_id, churn_day FROM customer_churn_baseline_start WHERE company_id = %(company_id)s
+    -- Still a customer today, as the months counted from all orders read it.
+    SELECT kept.partner_id, kept.churn_day
+      FROM customer_churn_baseline_start kept
+      JOIN res_partner customer ON customer.id = kept.partner_id
+     WHERE kept.company_id = %(company_id)s
+       AND %(is_customer)s
 ), opening AS (
     -- Each customer's first order day of the month.
     SELECT order_days.partner_id, order_days.day, live.churn_day, live.partner_id IS NOT NULL AS was_live
