@@ -1,8 +1,10 @@
-"""SQL helpers the engine's steps share: advisory locks per purpose, and COPY of a DataFrame."""
+"""SQL helpers the engine's steps share: advisory locks per purpose, COPY of a DataFrame, and the
+company's confirmed orders dated by its own day."""
 
 import contextlib
 import enum
 import io
+from datetime import timedelta
 
 from odoo.tools import SQL
 
@@ -16,6 +18,63 @@ SQL_TYPES = {
     "float": "float8",
     "boolean": "bool",
 }
+
+
+# The company's confirmed orders of the customers ``customer`` passes (SPEC §1), one row per order
+# with its local day and its amount in the company currency (SPEC §2).
+CONFIRMED_ORDERS = """
+    SELECT buyer.commercial_partner_id AS partner_id,
+           (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
+           so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
+      FROM sale_order so
+      JOIN res_partner buyer ON buyer.id = so.partner_id
+      JOIN res_partner customer ON customer.id = buyer.commercial_partner_id
+     WHERE so.state = 'sale'
+       AND so.company_id = %(company_id)s
+       AND so.date_order >= %(orders_from)s
+       AND so.date_order < %(orders_before)s
+       AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date BETWEEN %(first_day)s AND %(last_day)s
+       AND %(customer)s"""
+# Whether the customer ``partner_id`` names had a confirmed order of the company before ``day``.
+ORDERED_BEFORE = """EXISTS (
+    SELECT 1
+      FROM res_partner older_buyer
+      JOIN sale_order older ON older.partner_id = older_buyer.id
+     WHERE older_buyer.commercial_partner_id = %(partner_id)s
+       AND older.state = 'sale'
+       AND older.company_id = %(company_id)s
+       AND older.date_order < %(orders_before)s
+       AND (older.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date < %(day)s
+)"""
+
+
+def confirmed_orders(company, first_day, last_day, customer):
+    """SQL of the company's confirmed orders dated ``first_day`` to ``last_day`` in its timezone,
+    of the customers the SQL condition ``customer`` (on the commercial partner) passes."""
+    return SQL(
+        CONFIRMED_ORDERS,
+        tz=company._get_churn_timezone(),
+        company_id=company.id,
+        # Order days are local: UTC bounds a day wider let the date index bound the read.
+        orders_from=first_day - timedelta(days=1),
+        orders_before=last_day + timedelta(days=2),
+        first_day=first_day,
+        last_day=last_day,
+        customer=customer,
+    )
+
+
+def ordered_before(company, partner_id, day):
+    """SQL condition: the customer (the SQL ``partner_id``) had a confirmed order of the company
+    dated before ``day`` in its timezone."""
+    return SQL(
+        ORDERED_BEFORE,
+        partner_id=partner_id,
+        company_id=company.id,
+        orders_before=day + timedelta(days=1),
+        tz=company._get_churn_timezone(),
+        day=day,
+    )
 
 
 class ChurnLock(enum.IntEnum):

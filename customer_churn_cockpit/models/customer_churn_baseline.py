@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..lib.windows import month_start
+from .churn_sql import confirmed_orders, ordered_before
 
 # The spans the board offers, in months ending with the current one.
 BASELINE_MONTHS = (12, 24)
@@ -13,18 +14,7 @@ BASELINES_QUERY = """
 WITH dated AS (
     -- Every order that can reach the months shown: a churn or a start-of-month base needs an
     -- order day at most C days before the first month.
-    SELECT buyer.commercial_partner_id AS partner_id,
-           (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
-           so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
-      FROM sale_order so
-      JOIN res_partner buyer ON buyer.id = so.partner_id
-      JOIN res_partner customer ON customer.id = buyer.commercial_partner_id
-     WHERE so.state = 'sale'
-       AND so.company_id = %(company_id)s
-       AND so.date_order >= %(orders_from)s
-       AND so.date_order < %(orders_before)s
-       AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date BETWEEN %(from_day)s AND %(as_of)s
-       AND %(is_customer)s
+    %(orders)s
 ), first_days AS (
     -- A customer is new in the month of its first order ever. Its first day in the span is that
     -- day when it falls in the months shown and no order is older than the span: the anti-join
@@ -32,16 +22,7 @@ WITH dated AS (
     SELECT partner_id, day
       FROM (SELECT partner_id, MIN(day) AS day FROM dated GROUP BY partner_id) span_first
      WHERE day >= %(first_month)s
-       AND NOT EXISTS (
-            SELECT 1
-              FROM res_partner older_buyer
-              JOIN sale_order older ON older.partner_id = older_buyer.id
-             WHERE older_buyer.commercial_partner_id = span_first.partner_id
-               AND older.state = 'sale'
-               AND older.company_id = %(company_id)s
-               AND older.date_order < %(orders_from_upper)s
-               AND (older.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date < %(from_day)s
-           )
+       AND NOT %(ordered_before_span)s
 ), lines AS (
     -- Each customer's churn line: its own on the cycle basis (SPEC §3b, as the last run drew it).
     %(lines)s
@@ -111,18 +92,7 @@ ORDER BY months.month_start
 """
 CURRENT_MONTH_QUERY = """
 WITH dated AS (
-    SELECT buyer.commercial_partner_id AS partner_id,
-           (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
-           so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
-      FROM sale_order so
-      JOIN res_partner buyer ON buyer.id = so.partner_id
-      JOIN res_partner customer ON customer.id = buyer.commercial_partner_id
-     WHERE so.state = 'sale'
-       AND so.company_id = %(company_id)s
-       AND so.date_order >= %(orders_from)s
-       AND so.date_order < %(orders_before)s
-       AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date BETWEEN %(month)s AND %(as_of)s
-       AND %(is_customer)s
+    %(orders)s
 ), lines AS (
     %(lines)s
 ), order_days AS (
@@ -152,16 +122,7 @@ WITH dated AS (
     SELECT opening.partner_id
       FROM opening
      WHERE NOT opening.was_live
-       AND NOT EXISTS (
-            SELECT 1
-              FROM res_partner older_buyer
-              JOIN sale_order older ON older.partner_id = older_buyer.id
-             WHERE older_buyer.commercial_partner_id = opening.partner_id
-               AND older.state = 'sale'
-               AND older.company_id = %(company_id)s
-               AND older.date_order < %(orders_from_upper)s
-               AND (older.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date < %(month)s
-           )
+       AND NOT %(ordered_before_month)s
 )
 SELECT (SELECT COUNT(DISTINCT partner_id) FROM dated),
        (SELECT COUNT(*) FROM dated),
@@ -189,20 +150,7 @@ SELECT (SELECT COUNT(DISTINCT partner_id) FROM dated),
 MONTH_START_QUERY = """
 INSERT INTO customer_churn_baseline_start (company_id, partner_id, churn_day)
 SELECT %(company_id)s, last_days.partner_id, last_days.day + COALESCE(lines.line, %(churned_days)s)
-  FROM (
-        SELECT buyer.commercial_partner_id AS partner_id,
-               MAX((so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date) AS day
-          FROM sale_order so
-          JOIN res_partner buyer ON buyer.id = so.partner_id
-          JOIN res_partner customer ON customer.id = buyer.commercial_partner_id
-         WHERE so.state = 'sale'
-           AND so.company_id = %(company_id)s
-           AND so.date_order >= %(orders_from)s
-           AND so.date_order < %(orders_before)s
-           AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date BETWEEN %(from_day)s AND %(month)s - 1
-           AND %(is_customer)s
-      GROUP BY 1
-       ) last_days
+  FROM (SELECT partner_id, MAX(day) AS day FROM (%(orders)s) orders GROUP BY partner_id) last_days
   LEFT JOIN (%(lines)s) lines ON lines.partner_id = last_days.partner_id
  WHERE last_days.day + COALESCE(lines.line, %(churned_days)s) >= %(month)s
 """
@@ -294,15 +242,11 @@ class CustomerChurnBaseline(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 MONTH_START_QUERY,
-                tz=company._get_churn_timezone(),
                 company_id=company.id,
-                orders_from=from_day - timedelta(days=1),
-                orders_before=start + timedelta(days=1),
-                from_day=from_day,
+                orders=confirmed_orders(company, from_day, start - timedelta(days=1), SQL(IS_CUSTOMER)),
                 month=start,
                 churned_days=company.churn_churned_days,
                 lines=lines,
-                is_customer=SQL(IS_CUSTOMER),
             )
         )
         Month._keep_start(company, start, line_key, self.env.cr.rowcount)
@@ -316,12 +260,9 @@ class CustomerChurnBaseline(models.AbstractModel):
         [values] = self.env.execute_query(
             SQL(
                 CURRENT_MONTH_QUERY,
-                tz=company._get_churn_timezone(),
                 company_id=company.id,
-                orders_from=start - timedelta(days=1),
-                orders_from_upper=start + timedelta(days=1),
-                orders_before=as_of + timedelta(days=2),
-                month=start,
+                orders=confirmed_orders(company, start, as_of, SQL(IS_CUSTOMER)),
+                ordered_before_month=ordered_before(company, SQL("opening.partner_id"), start),
                 as_of=as_of,
                 churned_days=company.churn_churned_days,
                 lines=lines,
@@ -360,19 +301,13 @@ class CustomerChurnBaseline(models.AbstractModel):
         rows = self.env.execute_query(
             SQL(
                 BASELINES_QUERY,
-                tz=company._get_churn_timezone(),
-                company_id=company.id,
-                # Order days are local: UTC bounds a day wider keep every order of the span.
-                orders_from=from_day - timedelta(days=1),
-                orders_from_upper=from_day + timedelta(days=1),
-                orders_before=as_of + timedelta(days=2),
-                from_day=from_day,
+                orders=confirmed_orders(company, from_day, as_of, is_customer or SQL(IS_CUSTOMER)),
+                ordered_before_span=ordered_before(company, SQL("span_first.partner_id"), from_day),
                 as_of=as_of,
                 first_month=month_starts[0],
                 months=SQL(", ").join(SQL("(%s::date)", start) for start in month_starts),
                 churned_days=churned_days,
                 lines=lines,
-                is_customer=is_customer or SQL(IS_CUSTOMER),
             )
         )
         return {month: tuple(values) for month, *values in rows}

@@ -1,22 +1,9 @@
-from datetime import timedelta
-
 from odoo import api, models
 from odoo.tools import SQL
 
 from ..lib.windows import month_start
+from .churn_sql import confirmed_orders
 
-MONTHLY_SALES_QUERY = """
-SELECT (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
-       so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount
-  FROM sale_order so
-  JOIN res_partner buyer ON buyer.id = so.partner_id
- WHERE buyer.commercial_partner_id = %(partner_id)s
-   AND so.state = 'sale'
-   AND so.company_id = %(company_id)s
-   AND so.date_order >= %(orders_from)s
-   AND so.date_order < %(orders_before)s
-   AND (so.date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date BETWEEN %(first_day)s AND %(as_of)s
-"""
 CHART_MONTHS = 12
 
 
@@ -45,17 +32,9 @@ class CustomerChurnMonthlySales(models.AbstractModel):
         self.env["sale.order"].flush_model(["state", "date_order", "amount_untaxed", "currency_rate", "partner_id"])
         # The orders are read in SQL so that a salesperson sees the sums of every order of a
         # customer whose figures he may read, as the figures themselves count them.
+        customer = SQL("customer.id = %s", figure.partner_id.commercial_partner_id.id)
         rows = self.env.execute_query(
-            SQL(
-                MONTHLY_SALES_QUERY,
-                tz=company._get_churn_timezone(),
-                partner_id=figure.partner_id.commercial_partner_id.id,
-                company_id=company.id,
-                orders_from=first_day - timedelta(days=1),
-                orders_before=as_of + timedelta(days=2),
-                first_day=first_day,
-                as_of=as_of,
-            )
+            SQL("SELECT day, amount FROM (%s) orders", confirmed_orders(company, first_day, as_of, customer))
         )
         months = {month_start(as_of, back): {"revenue": 0.0, "orders": 0} for back in range(CHART_MONTHS)}
         for day, amount in rows:
