@@ -1,15 +1,15 @@
-import { Component, onWillStart, onWillUnmount, status, useEffect, useRef, useState } from "@odoo/owl";
-import { loadBundle } from "@web/core/assets";
+import { Component, onWillStart, status, useRef, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { useService } from "@web/core/utils/hooks";
 import { formatFloat, formatInteger, formatPercentage } from "@web/views/fields/formatters";
+import { monthBars, monthChartOptions, monthLine, useChart } from "../chart/churn_chart";
 import { compactMoney, formatMonth } from "../format/churn_format";
 
 const SPANS = [12, 24];
 
 /**
  * Monthly baselines (管控基数): transacting, new and churned customers per month with the churn
- * rate, as a Chart.js chart (the library Odoo's graph view lazy-loads) and a table whose footer is
+ * rate, as a chart and a table whose footer is
  * the baseline, the mean of the complete months.
  */
 export class ChurnBaselines extends Component {
@@ -20,13 +20,12 @@ export class ChurnBaselines extends Component {
         this.orm = useService("orm");
         this.canvasRef = useRef("canvas");
         this.state = useState({ months: SPANS[0], data: null });
-        this.chart = null;
-        onWillStart(() => Promise.all([loadBundle("web.chartjs_lib"), this.load()]));
-        useEffect(
-            () => this.renderChart(),
+        onWillStart(() => this.load());
+        useChart(
+            this.canvasRef,
+            () => this.chartConfig(),
             () => [this.state.data]
         );
-        onWillUnmount(() => this.chart?.destroy());
     }
 
     get spans() {
@@ -95,55 +94,25 @@ export class ChurnBaselines extends Component {
         return row.partial ? `${this.monthLabel(row)} (${this.partialTitle})` : this.monthLabel(row);
     }
 
-    renderChart() {
-        this.chart?.destroy();
+    chartConfig() {
         const rows = this.state.data.months;
-        // The month still running is drawn faded, and without a churn rate: its churns are not all in yet.
-        const bar = (label, key, color) => ({
-            type: "bar",
-            label,
-            data: rows.map((row) => row[key]),
-            backgroundColor: rows.map((row) => (row.partial ? `${color}55` : color)),
-            borderColor: color,
-            borderWidth: rows.map((row) => (row.partial ? 1 : 0)),
-            yAxisID: "y",
-            order: 2,
-        });
-        this.chart = new Chart(this.canvasRef.el, {
+        return {
             data: {
                 labels: rows.map((row) => this.chartLabel(row)),
                 datasets: [
-                    bar(_t("Transacting customers"), "customers", "#4a8fdd"),
-                    bar(_t("New customers"), "new_customers", "#3fb27f"),
-                    bar(_t("Returning customers"), "returning", "#f0a830"),
-                    bar(_t("Churned customers"), "churned", "#e0584b"),
-                    {
-                        type: "line",
-                        label: _t("Churn rate"),
-                        data: rows.map((row) =>
-                            row.partial || row.churn_rate === false ? null : row.churn_rate * 100
-                        ),
-                        borderColor: "#8a5fbf",
-                        backgroundColor: "#8a5fbf",
-                        yAxisID: "rate",
-                        order: 1,
-                    },
+                    monthBars(rows, _t("Transacting customers"), "customers", "#4a8fdd"),
+                    monthBars(rows, _t("New customers"), "new_customers", "#3fb27f"),
+                    monthBars(rows, _t("Returning customers"), "returning", "#f0a830"),
+                    monthBars(rows, _t("Churned customers"), "churned", "#e0584b"),
+                    // The month still running has no churn rate: its churns are not all in yet.
+                    monthLine(
+                        _t("Churn rate"),
+                        rows.map((row) => (row.partial || row.churn_rate === false ? null : row.churn_rate * 100)),
+                        "#8a5fbf"
+                    ),
                 ],
             },
-            options: {
-                maintainAspectRatio: false,
-                animation: false,
-                interaction: { mode: "index", intersect: false },
-                scales: {
-                    y: { beginAtZero: true, title: { display: true, text: _t("Customers") } },
-                    rate: {
-                        position: "right",
-                        beginAtZero: true,
-                        grid: { drawOnChartArea: false },
-                        title: { display: true, text: _t("Churn rate (%)") },
-                    },
-                },
-            },
-        });
+            options: monthChartOptions(_t("Customers"), _t("Churn rate (%)")),
+        };
     }
 }

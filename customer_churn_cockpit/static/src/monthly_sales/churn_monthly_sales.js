@@ -1,9 +1,9 @@
-import { Component, onWillStart, onWillUnmount, onWillUpdateProps, useEffect, useRef, useState } from "@odoo/owl";
-import { loadBundle } from "@web/core/assets";
+import { Component, onWillStart, onWillUpdateProps, useRef, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
+import { monthBars, monthChartOptions, monthLine, useChart } from "../chart/churn_chart";
 import { formatMonth } from "../format/churn_format";
 
 /**
@@ -18,18 +18,17 @@ export class ChurnMonthlySales extends Component {
         this.orm = useService("orm");
         this.canvasRef = useRef("canvas");
         this.state = useState({ months: [] });
-        this.chart = null;
-        onWillStart(() => Promise.all([loadBundle("web.chartjs_lib"), this.load(this.props.record.resId)]));
+        onWillStart(() => this.load(this.props.record.resId));
         onWillUpdateProps((next) => {
             if (next.record.resId !== this.props.record.resId) {
                 return this.load(next.record.resId);
             }
         });
-        useEffect(
-            () => this.renderChart(),
+        useChart(
+            this.canvasRef,
+            () => this.chartConfig(),
             () => [this.state.months]
         );
-        onWillUnmount(() => this.chart?.destroy());
     }
 
     async load(partnerId) {
@@ -43,52 +42,25 @@ export class ChurnMonthlySales extends Component {
         return row.partial ? `${month} (${_t("Month to date")})` : month;
     }
 
-    renderChart() {
-        this.chart?.destroy();
-        this.chart = null;
+    chartConfig() {
         const rows = this.state.months;
-        if (!rows.length || !this.canvasRef.el) {
-            return;
+        if (!rows.length) {
+            return null;
         }
-        this.chart = new Chart(this.canvasRef.el, {
+        return {
             data: {
                 labels: rows.map((row) => this.label(row)),
                 datasets: [
-                    {
-                        type: "bar",
-                        label: _t("Sales"),
-                        data: rows.map((row) => row.revenue),
-                        backgroundColor: rows.map((row) => (row.partial ? "#4a8fdd55" : "#4a8fdd")),
-                        yAxisID: "y",
-                        order: 2,
-                    },
-                    {
-                        type: "line",
-                        label: _t("Orders"),
-                        data: rows.map((row) => row.orders),
-                        borderColor: "#e0584b",
-                        backgroundColor: "#e0584b",
-                        yAxisID: "orders",
-                        order: 1,
-                    },
+                    monthBars(rows, _t("Sales"), "revenue", "#4a8fdd"),
+                    monthLine(
+                        _t("Orders"),
+                        rows.map((row) => row.orders),
+                        "#e0584b"
+                    ),
                 ],
             },
-            options: {
-                maintainAspectRatio: false,
-                animation: false,
-                interaction: { mode: "index", intersect: false },
-                scales: {
-                    y: { beginAtZero: true, title: { display: true, text: _t("Sales") } },
-                    orders: {
-                        position: "right",
-                        beginAtZero: true,
-                        ticks: { precision: 0 },
-                        grid: { drawOnChartArea: false },
-                        title: { display: true, text: _t("Orders") },
-                    },
-                },
-            },
-        });
+            options: monthChartOptions(_t("Sales"), _t("Orders"), { precision: 0 }),
+        };
     }
 }
 
