@@ -8,6 +8,7 @@ from odoo.tools import SQL
 from ..lib.handover import split_customers
 from ..models.churn_sql import ChurnLock, lock
 from ..models.customer_churn_extract import DAILY_CTES
+from .customer_churn_segment_action import reopen_action
 
 REVENUE_DAYS = 365
 REVENUE_QUERY = f"""
@@ -229,14 +230,7 @@ class CustomerChurnHandoverWizard(models.TransientModel):
         )
 
     def _reopen(self):
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": _("Hand Over Customers"),
-        }
+        return reopen_action(self, _("Hand Over Customers"))
 
 
 class CustomerChurnHandoverWizardLine(models.TransientModel):

@@ -10,6 +10,18 @@ from ..lib import uplift as uplift_lib
 MAX_CONTROL_PERCENT = 50
 
 
+def reopen_action(wizard, name):
+    """The same wizard again, in its dialog, with what the button changed."""
+    return {
+        "type": "ir.actions.act_window",
+        "res_model": wizard._name,
+        "res_id": wizard.id,
+        "view_mode": "form",
+        "target": "new",
+        "name": name,
+    }
+
+
 class CustomerChurnSegmentAction(models.AbstractModel):
     """What the visit and coupon wizards share: the selected customers and the closing summary."""
 
@@ -176,15 +188,7 @@ class CustomerChurnSegmentAction(models.AbstractModel):
         return Markup('<table class="table table-sm o_churn_salesperson_table"><tr>%s</tr>%s</table>') % (head, body)
 
     def _action_reopen(self, name):
-        """The same wizard again, in its dialog, with what the button changed."""
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": name,
-        }
+        return reopen_action(self, name)
 
     def _names_of(self, partner_ids):
         """The customers' names in alphabetical order, cut to what a summary line can show."""
