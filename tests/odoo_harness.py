@@ -2,12 +2,15 @@
 
 The module is installed once into a template database whose name carries a hash of the
 module's source, so repeat runs reuse it and any change to the module rebuilds it. Each
-test session clones the template (a file copy in PostgreSQL) and each test runs in a
-transaction that is rolled back.
+test session clones the template (a file copy in PostgreSQL, and of its filestore) and each
+test runs in a transaction that is rolled back.
 """
 
+import ast
+import fcntl
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,8 +39,7 @@ def source_hash():
 
 
 def odoo_bin(*args, check=True):
-    command = [sys.executable, str(ODOO_SRC / "odoo-bin"), "-c", CONF, *args]
-    return subprocess.run(command, check=check, capture_output=True, text=True)
+    return subprocess.run(odoo_command(*args), check=check, capture_output=True, text=True)
 
 
 def run_python(code, *args):
@@ -70,49 +72,134 @@ def database_exists(name):
     return bool(psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"))
 
 
+def filestore(name):
+    from odoo.tools import config
+
+    return Path(config.filestore(name))
+
+
 def drop_database(name):
     psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    shutil.rmtree(filestore(name), ignore_errors=True)
 
 
 def clone_database(template, name):
+    """A copy of ``template`` with its attachments' files: the compiled asset bundles among them."""
     drop_database(name)
     psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    if filestore(template).is_dir():
+        shutil.copytree(filestore(template), filestore(name))
+
+
+def rename_database(name, new_name):
+    psql(f'ALTER DATABASE "{name}" RENAME TO "{new_name}"')
+    if filestore(name).is_dir():
+        filestore(name).rename(filestore(new_name))
+
+
+# Compile the asset bundles the browser tests' pages load (the login page, the backend, Hoot's
+# runner) once into the template, as Odoo does before its own browser tests: each server of a
+# browser test then serves them at its first page instead of compiling them again.
+PREGENERATE_ASSETS = """
+import sys
+import odoo
+from odoo import SUPERUSER_ID, api
+odoo.tools.config.parse_config(["-c", sys.argv[1], "--log-level=warn"])
+BUNDLES = (  # name, css, js
+    ("web.assets_frontend", True, False),
+    ("web.assets_frontend_minimal", False, True),
+    ("web.assets_frontend_lazy", False, True),
+    ("web.assets_web", True, True),
+    ("web.assets_unit_tests_setup", True, True),
+    ("web.assets_unit_tests", True, True),
+)
+with odoo.modules.registry.Registry.new(sys.argv[2]).cursor() as cr:
+    qweb = api.Environment(cr, SUPERUSER_ID, {})["ir.qweb"]
+    for name, css, js in BUNDLES:
+        bundle = qweb._get_asset_bundle(name, css=css, js=js)
+        if css:
+            bundle.css()
+        if js:
+            bundle.js()
+"""
+
+
+def manifest_depends():
+    manifest = ast.literal_eval((ROOT / MODULE / "__manifest__.py").read_text())
+    return sorted(manifest["depends"])
+
+
+def ensure_dependencies():
+    """A database with the module's dependencies and Chinese beside English, once per list of
+    dependencies: the template and the upgrade test install versions of the module into copies."""
+    digest = hashlib.sha1(",".join(manifest_depends()).encode()).hexdigest()[:12]
+    # Chinese is loaded through the language wizard in a loaded registry (tools/load_language.py):
+    # loaded at creation it would become the only language, and odoo-bin's --load-language on an
+    # existing database translates only the records of base's models. A module installed later
+    # gets its own translations for the languages already there.
+    return build_once(
+        f"cct_deps_{digest}",
+        drop_database,
+        [
+            odoo_command("-d", "{db}", "-i", ",".join(manifest_depends()), "--stop-after-init"),
+            [sys.executable, str(ROOT / "tools" / "load_language.py"), "--db", "{db}", "zh_CN"],
+        ],
+    )
 
 
 def ensure_template():
-    """Install the module into a template database, once per version of its source.
+    """Install the module into a copy of the dependencies' database, once per version of its source."""
+    dependencies = ensure_dependencies()
+    return build_once(
+        f"cct_tmpl_{source_hash()}",
+        lambda building: clone_database(dependencies, building),
+        [
+            odoo_command("-d", "{db}", "-i", MODULE, "--stop-after-init"),
+            [sys.executable, "-c", PREGENERATE_ASSETS, CONF, "{db}"],
+        ],
+    )
+
+
+def odoo_command(*args):
+    return [sys.executable, str(ODOO_SRC / "odoo-bin"), "-c", CONF, *args]
+
+
+def build_once(name, start, commands):
+    """The database ``name``, built if missing: ``start(scratch name)``, then each command with
+    ``{db}`` naming the scratch database, then the rename.
 
     Safe when several test runs start at once: each builds under its own name and the first to
-    finish wins the rename.
+    finish wins the rename. Older builds of the same kind are dropped.
     """
-    digest = source_hash()
-    template = f"cct_tmpl_{digest}"
-    if database_exists(template):
-        return template
-    building = f"cct_build_{digest}_{os.getpid()}"
-    drop_database(building)
-    result = odoo_bin("-d", building, "-i", MODULE, "--stop-after-init", check=False)
-    if not result.returncode:
-        # Chinese beside English; loaded at creation it would become the only language.
-        # Through the language wizard in a loaded registry (tools/load_language.py): odoo-bin's
-        # --load-language on an existing database translates only the records of base's models.
-        command = [sys.executable, str(ROOT / "tools" / "load_language.py"), "--db", building, "zh_CN"]
-        result = subprocess.run(command, check=False, capture_output=True, text=True)
-    if result.returncode or "ERROR" in result.stderr:
+    if database_exists(name):
+        return name
+    # The test workers of one run wait for the first one's build instead of building it too.
+    with Path(CONF).with_name("build.lock").open("w") as build_lock:
+        fcntl.flock(build_lock, fcntl.LOCK_EX)
+        return name if database_exists(name) else _build(name, start, commands)
+
+
+def _build(name, start, commands):
+    kind = name.rsplit("_", 1)[0]
+    building = f"cct_build_{name}_{os.getpid()}"
+    start(building)
+    for command in commands:
+        result = subprocess.run(
+            [part.replace("{db}", building) for part in command], check=False, capture_output=True, text=True
+        )
+        if result.returncode or "ERROR" in result.stderr:
+            drop_database(building)
+            raise SystemExit(f"building {name} failed at {command[2:5]}:\n{result.stderr[-6000:]}")
+    if database_exists(name):
         drop_database(building)
-        raise SystemExit(f"installing {MODULE} failed:\n{result.stderr[-6000:]}")
-    if database_exists(template):
-        drop_database(building)
-        return template
-    psql(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+        return name
+    rename_database(building, name)
     if os.environ.get("COCKPIT_KEEP_TEMPLATES"):
         # Several checkouts testing side by side each need their own template.
-        return template
-    for (stale,) in psql(
-        f"SELECT datname FROM pg_database WHERE datname LIKE 'cct_tmpl_%' AND datname <> '{template}'"
-    ):
+        return name
+    for (stale,) in psql(f"SELECT datname FROM pg_database WHERE datname LIKE '{kind}_%' AND datname <> '{name}'"):
         drop_database(stale)
-    return template
+    return name
 
 
 def drop_abandoned_test_databases():
