@@ -2,6 +2,7 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 from ..lib.vocabulary import CHURN_STATES, VALUE_SEGMENTS
+from .mail_activity import VISIT_TYPE_XMLID
 
 # One row per action on a customer: a visit planned or done, or a coupon issued. A planned visit
 # has no action date yet: it is counted as planned, not done, and wins nothing back until done.
@@ -126,8 +127,11 @@ class CustomerChurnWinback(models.Model):
 
     @property
     def _table_query(self):
+        # Read, not recreated: the registry reads this query while the module installs, before its
+        # data holds the type. Without the type there are no visit rows to show.
+        visit_type = self.env.ref(VISIT_TYPE_XMLID, raise_if_not_found=False)
         return SQL(
             WINBACK_QUERY,
-            visit_type_id=self.env["mail.activity.type"]._get_churn_visit_type().id or None,
+            visit_type_id=visit_type.id if visit_type else None,
             company_ids=tuple(self.env.companies.ids),
         )
