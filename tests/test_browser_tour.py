@@ -129,6 +129,10 @@ with odoo.modules.registry.Registry.new(db).cursor() as cr:
     env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
     shop = Scenario(env)
     shop.company.partner_id.tz = story["tz"]
+    # The Chinese tour's distributor counts in yuan, as the demo's does.
+    currency = env.ref(f"base.{story['currency']}")
+    currency.active = True
+    shop.company.currency_id = currency
     users = {
         login: env["res.users"].with_context(no_reset_password=True).create({
             "login": login, "password": login, "name": name, "email": f"{login}@example.com",
@@ -158,6 +162,7 @@ def story(lang):
     return {
         "lang": lang,
         "tz": TZ,
+        "currency": "CNY" if lang == "zh_CN" else "USD",
         "as_of": AS_OF.isoformat(),
         "people": {login: (person.role, getattr(person, local)) for login, person in PEOPLE.items()},
         "shops": [
