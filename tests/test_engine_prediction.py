@@ -165,8 +165,11 @@ def test_a_company_with_one_shop_has_no_forecast_and_its_run_says_why(shop, env)
     }
 
 
-def test_refresh_uses_the_last_runs_parameters(shop, today):
+def test_refresh_uses_the_last_runs_parameters(shop):
     """An order confirmed after a run: the shop's forecast follows it, with the models of that run."""
+    # The refresh dates the order by Shanghai's today, which is UTC's tomorrow from 16:00 UTC.
+    shop.company.partner_id.tz = "Asia/Shanghai"
+    today = shop.env["customer.churn.engine"]._today(shop.company)
     plans = plan_book()
     customers = enter_book(shop, plans, today)
     shop.recompute(as_of=today)
