@@ -1,15 +1,21 @@
 """The figures in their own model: rows per customer and company, runs that leave res_partner alone,
 back-dated runs kept apart, and locks of their own for each purpose."""
 
-from datetime import timedelta
+import io
+from datetime import date, timedelta
 
+import numpy as np
+import pandas as pd
 import psycopg2
 
 from odoo.tools import config
 
+from odoo.addons.customer_churn_cockpit.lib.binary_copy import encode_binary_copy
 from odoo.addons.customer_churn_cockpit.models.churn_sql import ChurnLock
 
 from common import days_ago
+
+COPIED_KINDS = (("n", "int4"), ("x", "float8"), ("b", "bool"), ("d", "date"), ("s", "varchar"))
 
 
 def partner_tuples(env):
@@ -83,3 +89,66 @@ def test_planning_visits_does_not_wait_for_a_recompute_of_the_company(shop):
         assert [partner for partner, _user in planned] == [customer]
     finally:
         other.close()
+
+
+def test_the_binary_copy_stores_every_kind_of_figure_as_written(shop):
+    """Every column type the figures use, with NULLs, non-ASCII text, dates before 2000 and floats
+    whose every digit counts, read back from PostgreSQL as the values written."""
+    cr = shop.env.cr
+    cr.execute("CREATE TEMP TABLE copied (partner_id int4, n int4, x float8, b bool, d date, s varchar)")
+    frame = pd.DataFrame(
+        {
+            "n": pd.array([7, None, -2147483648], dtype="Int64"),
+            "x": [0.1 + 0.2, np.nan, -1e300],
+            "b": [True, None, False],
+            "d": pd.to_datetime(["2026-12-01", None, "1999-12-31"]),
+            "s": ["已流失", None, ""],
+        },
+        index=pd.Index([3, 2147483647, 1], name="partner_id"),
+    )
+    stream = encode_binary_copy(
+        [("int4", frame.index.to_series()), *((kind, frame[name]) for name, kind in COPIED_KINDS)]
+    )
+    cr._obj.copy_expert("COPY copied FROM STDIN WITH (FORMAT binary)", io.BytesIO(stream))
+    cr.execute("SELECT * FROM copied ORDER BY partner_id")
+    assert cr.fetchall() == [
+        (1, -2147483648, -1e300, False, date(1999, 12, 31), ""),
+        (3, 7, 0.30000000000000004, True, date(2026, 12, 1), "已流失"),
+        (2147483647, None, None, None, None, None),
+    ]
+
+
+def test_no_rows_copy_as_no_rows(shop):
+    cr = shop.env.cr
+    cr.execute("CREATE TEMP TABLE copied (partner_id int4, s varchar)")
+    empty = pd.Series([], dtype=object)
+    cr._obj.copy_expert(
+        "COPY copied FROM STDIN WITH (FORMAT binary)",
+        io.BytesIO(encode_binary_copy([("int4", empty), ("varchar", empty)])),
+    )
+    cr.execute("SELECT count(*) FROM copied")
+    assert cr.fetchone() == (0,)
+
+
+def test_a_rerun_rewrites_unchanged_customers_without_touching_the_figure_indexes(shop):
+    """Rows whose state, tiers and last order stay put are heap-only updates (no index entry
+    written): the figure table leaves room on its pages for them. Enough customers to fill pages."""
+    for index in range(80):
+        shop.order(shop.customer(f"Shop {index}"), days_ago(index % 40), 50)
+    shop.recompute()
+    cr = shop.env.cr
+    cr.execute("SELECT count(*) FROM customer_churn_figure")
+    rows = cr.fetchone()[0]
+    before = figure_updates(cr)
+    shop.recompute()
+    updated, heap_only = (after - start for after, start in zip(figure_updates(cr), before, strict=True))
+    assert rows >= 80 and updated == heap_only == rows
+
+
+def figure_updates(cr):
+    """(rows updated, of which heap-only) in the figure table by this transaction so far."""
+    cr.execute(
+        """SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables
+            WHERE relid = 'customer_churn_figure'::regclass"""
+    )
+    return cr.fetchone()
