@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import psycopg2
+import pytest
 
 from odoo.tools import config
 
@@ -116,6 +117,11 @@ def test_the_binary_copy_stores_every_kind_of_figure_as_written(shop):
         (3, 7, 0.30000000000000004, True, date(2026, 12, 1), "已流失"),
         (2147483647, None, None, None, None, None),
     ]
+
+
+def test_an_integer_beyond_int4_is_refused_not_wrapped_around():
+    with pytest.raises(ValueError, match="days: a value out of the range of int4"):
+        encode_binary_copy([("int4", pd.Series([1, 2**31], name="days"))])
 
 
 def test_no_rows_copy_as_no_rows(shop):

@@ -23,8 +23,11 @@ def _fixed(values, dtype):
 
 
 def _encode_int4(series):
-    values = series.astype("Int64")
-    return values.isna().to_numpy(), _fixed(values.fillna(0).to_numpy(dtype=np.int64), ">i4")
+    values = series.astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    # As PostgreSQL refuses such a value from text, rather than letting the cast wrap it around.
+    if len(values) and (values.min() < -(2**31) or values.max() >= 2**31):
+        raise ValueError(f"{series.name}: a value out of the range of int4")
+    return series.isna().to_numpy(), _fixed(values, ">i4")
 
 
 def _encode_float8(series):
