@@ -17,7 +17,7 @@ POSTGRES_EPOCH = np.datetime64("2000-01-01", "D")
 
 
 def _fixed(values, dtype):
-    """(bytes per row as an n × width matrix, the big-endian ``values``)."""
+    """The bytes of ``values`` as ``dtype`` (big-endian), one matrix row per value."""
     data = np.ascontiguousarray(values, dtype=dtype)
     return data.view(np.uint8).reshape(len(data), data.dtype.itemsize)
 
