@@ -55,9 +55,16 @@ def plan_book(seed=3):
     return plans
 
 
+@pytest.fixture
+def shop(shop):
+    """A distributor in Shanghai, set before ``today`` reads the company's day (from 16:00 UTC,
+    Shanghai is on UTC's tomorrow)."""
+    shop.company.partner_id.tz = "Asia/Shanghai"
+    return shop
+
+
 def enter_book(shop, plans, as_of=AS_OF):
     """The orders as a salesperson enters them, in Shanghai at 07:00 (the day before, in UTC)."""
-    shop.company.partner_id.tz = "Asia/Shanghai"
     customers = []
     for index, orders in enumerate(plans):
         customer = shop.customer(f"Shop {index:02d}")
@@ -165,11 +172,8 @@ def test_a_company_with_one_shop_has_no_forecast_and_its_run_says_why(shop, env)
     }
 
 
-def test_refresh_uses_the_last_runs_parameters(shop):
+def test_refresh_uses_the_last_runs_parameters(shop, today):
     """An order confirmed after a run: the shop's forecast follows it, with the models of that run."""
-    # The refresh dates the order by Shanghai's today, which is UTC's tomorrow from 16:00 UTC.
-    shop.company.partner_id.tz = "Asia/Shanghai"
-    today = shop.env["customer.churn.engine"]._today(shop.company)
     plans = plan_book()
     customers = enter_book(shop, plans, today)
     shop.recompute(as_of=today)
