@@ -92,6 +92,10 @@ def test_planning_visits_does_not_wait_for_a_recompute_of_the_company(shop):
         other.close()
 
 
+def copy_into_copied(cr, columns):
+    cr._obj.copy_expert("COPY copied FROM STDIN WITH (FORMAT binary)", io.BytesIO(encode_binary_copy(columns)))
+
+
 def test_the_binary_copy_stores_every_kind_of_figure_as_written(shop):
     """Every column type the figures use, with NULLs, non-ASCII text, dates before 2000 and floats
     whose every digit counts, read back from PostgreSQL as the values written."""
@@ -107,10 +111,7 @@ def test_the_binary_copy_stores_every_kind_of_figure_as_written(shop):
         },
         index=pd.Index([3, 2147483647, 1], name="partner_id"),
     )
-    stream = encode_binary_copy(
-        [("int4", frame.index.to_series()), *((kind, frame[name]) for name, kind in COPIED_KINDS)]
-    )
-    cr._obj.copy_expert("COPY copied FROM STDIN WITH (FORMAT binary)", io.BytesIO(stream))
+    copy_into_copied(cr, [("int4", frame.index.to_series()), *((kind, frame[name]) for name, kind in COPIED_KINDS)])
     cr.execute("SELECT * FROM copied ORDER BY partner_id")
     assert cr.fetchall() == [
         (1, -2147483648, -1e300, False, date(1999, 12, 31), ""),
@@ -128,10 +129,7 @@ def test_no_rows_copy_as_no_rows(shop):
     cr = shop.env.cr
     cr.execute("CREATE TEMP TABLE copied (partner_id int4, s varchar)")
     empty = pd.Series([], dtype=object)
-    cr._obj.copy_expert(
-        "COPY copied FROM STDIN WITH (FORMAT binary)",
-        io.BytesIO(encode_binary_copy([("int4", empty), ("varchar", empty)])),
-    )
+    copy_into_copied(cr, [("int4", empty), ("varchar", empty)])
     cr.execute("SELECT count(*) FROM copied")
     assert cr.fetchone() == (0,)
 
