@@ -51,12 +51,11 @@ def _encode_text(series):
     """NULL mask, the UTF-8 bytes padded to the longest value, and each row's byte length."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     encoded = [str(value).encode() for value in uniques]
-    width = max((len(value) for value in encoded), default=0)
     # One row per distinct value and a last, empty one for NULL (code -1).
-    table = np.zeros((len(encoded) + 1, width), dtype=np.uint8)
+    lengths = np.array([len(value) for value in encoded] + [0], dtype=np.int64)
+    table = np.zeros((len(lengths), lengths.max()), dtype=np.uint8)
     for row, value in enumerate(encoded):
         table[row, : len(value)] = np.frombuffer(value, dtype=np.uint8)
-    lengths = np.array([len(value) for value in encoded] + [0], dtype=np.int64)
     return codes < 0, table[codes], lengths[codes]
 
 
